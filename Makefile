@@ -1,0 +1,17 @@
+# The two commands of the README:
+#   make run    set up and run the switch (SQLite, config/voxide.toml)
+#   make test   set up and run the whole test suite, with fmt and clippy
+.PHONY: run test bench
+
+export VOXIDE_TEST_POSTGRES_URL ?= postgres://voxide:voxide@127.0.0.1:5432/voxide_test
+
+run:
+	scripts/deps.sh run
+	cargo run --release -p voxide -- serve
+
+test:
+	scripts/deps.sh test
+	cargo fmt --all -- --check
+	cargo clippy --all-targets -- -D warnings
+	cargo test --workspace --all-targets
+	cargo test --workspace --doc

@@ -1,0 +1,163 @@
+//! `/api/did_numbers/`: search a provider's inventory, buy a number and
+//! route it to an extension, reassign, release.
+
+use std::collections::HashMap;
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use voxide_providers::normalize_number;
+use voxide_store::{DidRow, NewDid, StoreError};
+
+use crate::AppState;
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::extensions::parse_id;
+use crate::json::ApiJson;
+
+#[derive(Debug, Serialize)]
+pub struct DidView {
+    pub id: i64,
+    pub provider: i64,
+    pub phonenumber: String,
+    pub domain: String,
+    pub extension: Option<i64>,
+    pub created_at: String,
+}
+
+impl From<DidRow> for DidView {
+    fn from(d: DidRow) -> Self {
+        DidView {
+            id: d.id,
+            provider: d.provider_id,
+            phonenumber: d.phonenumber,
+            domain: d.domain,
+            extension: d.extension_id,
+            created_at: d.created_at,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BuyBody {
+    phonenumber: Option<String>,
+    #[serde(default)]
+    extension: Option<i64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AssignBody {
+    /// `null` unassigns.
+    extension: Option<i64>,
+    #[serde(default, rename = "phonenumber")]
+    _phonenumber: Option<Value>,
+}
+
+/// The extension must exist in the caller's tenant.
+async fn check_extension(state: &AppState, caller: &Caller, id: Option<i64>) -> Result<(), ApiError> {
+    if let Some(id) = id {
+        let ext = state.store.extension_by_id(Some(caller.0.tenant_id), id).await?;
+        if ext.is_none() {
+            return Err(ApiError::field("extension", format!("Invalid pk \"{id}\" - object does not exist.")));
+        }
+    }
+    Ok(())
+}
+
+pub async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<Vec<DidView>>, ApiError> {
+    let rows = state.store.dids(caller.tenant_filter()).await?;
+    Ok(Json(rows.into_iter().map(DidView::from).collect()))
+}
+
+pub async fn search(
+    State(state): State<AppState>,
+    _caller: Caller,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Json<Value>, ApiError> {
+    let limit = match q.get("limit").map(|l| l.parse::<u32>()) {
+        None => 10,
+        Some(Ok(n)) if (1..=100).contains(&n) => n,
+        Some(_) => return Err(ApiError::field("limit", "Enter a whole number between 1 and 100.")),
+    };
+    let npa = q.get("npa").map(String::as_str).filter(|s| !s.is_empty());
+    if let Some(npa) = npa
+        && (npa.len() != 3 || !npa.chars().all(|c| c.is_ascii_digit()))
+    {
+        return Err(ApiError::field("npa", "Enter a 3-digit area code."));
+    }
+    let found = state.provider.search(npa, limit).await?;
+    Ok(Json(json!({ "data": found })))
+}
+
+pub async fn get(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<DidView>, ApiError> {
+    let row = state.store.did_by_id(caller.tenant_filter(), parse_id(&id)?).await?.ok_or(ApiError::NotFound)?;
+    Ok(Json(row.into()))
+}
+
+pub async fn buy(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(body): ApiJson<BuyBody>,
+) -> Result<impl IntoResponse, ApiError> {
+    let Some(raw) = body.phonenumber else { return Err(ApiError::field("phonenumber", "This field is required.")) };
+    let number = normalize_number(&raw).map_err(|e| ApiError::field("phonenumber", e.to_string()))?;
+    check_extension(&state, &caller, body.extension).await?;
+    if state.store.did_by_number(&number).await?.is_some() {
+        return Err(ApiError::field("phonenumber", "did number with this phonenumber already exists."));
+    }
+    state.provider.purchase(&number).await?;
+    let new = NewDid {
+        tenant_id: caller.0.tenant_id,
+        provider_id: state.provider_id,
+        phonenumber: number.clone(),
+        extension_id: body.extension,
+    };
+    match state.store.insert_did(&new).await {
+        Ok(row) => Ok((StatusCode::CREATED, Json(DidView::from(row)))),
+        Err(e) => {
+            // Bought but not recorded: give it back so it is not paid for unseen.
+            if let Err(release) = state.provider.release(&number).await {
+                tracing::error!(number = %number, cause = %release, "could not release number after store failure");
+            }
+            Err(match e {
+                StoreError::Conflict => {
+                    ApiError::field("phonenumber", "did number with this phonenumber already exists.")
+                }
+                e => e.into(),
+            })
+        }
+    }
+}
+
+pub async fn assign(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<AssignBody>,
+) -> Result<Json<DidView>, ApiError> {
+    let id = parse_id(&id)?;
+    state.store.did_by_id(caller.tenant_filter(), id).await?.ok_or(ApiError::NotFound)?;
+    check_extension(&state, &caller, body.extension).await?;
+    let row = state.store.assign_did(id, body.extension).await?.ok_or(ApiError::NotFound)?;
+    Ok(Json(row.into()))
+}
+
+pub async fn release(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let row = state.store.did_by_id(caller.tenant_filter(), parse_id(&id)?).await?.ok_or(ApiError::NotFound)?;
+    state.provider.release(&row.phonenumber).await?;
+    state.store.delete_did(row.id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

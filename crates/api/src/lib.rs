@@ -1,0 +1,107 @@
+//! Voxide's REST admin API (axum): provisioning in the shape of the seed
+//! API (`/api/extensions/`, `/api/did_numbers/`, `/api/cdrs/`, DRF-style
+//! `Authorization: Token …`), plus `/healthz`, `/metrics` and
+//! `/api/openapi.json`.
+//!
+//! Layout: one module per resource; `auth` (token extractor), `json`
+//! (body extractor with field-named errors), `error` (DRF-shaped errors),
+//! `page` (limit/offset), `openapi` (the route table and its document).
+
+mod auth;
+mod cdrs;
+mod dids;
+mod error;
+mod extensions;
+mod json;
+mod media;
+mod openapi;
+mod page;
+mod registrations;
+
+use std::collections::HashSet;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::header::CONTENT_TYPE;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use tokio_util::sync::CancellationToken;
+use tower::Layer;
+use tower_http::normalize_path::NormalizePathLayer;
+use voxide_providers::Provider;
+use voxide_store::Store;
+use voxide_switch::SwitchControl;
+
+pub use error::ApiError;
+pub use openapi::{ROUTES, RouteDoc, document as openapi_document};
+
+/// Everything a handler may use; cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub switch: SwitchControl,
+    pub provider: Arc<Provider>,
+    /// The `providers` row of `provider`.
+    pub provider_id: i64,
+    pub recordings_dir: PathBuf,
+}
+
+impl AppState {
+    /// Ids of the extensions that have at least one live binding.
+    pub(crate) async fn online_extensions(&self, tenant: Option<i64>) -> Result<HashSet<i64>, ApiError> {
+        let now = self.store.unix_now();
+        Ok(self.store.live_bindings(tenant, now).await?.into_iter().map(|b| b.extension_id).collect())
+    }
+}
+
+/// Settings of the HTTP face.
+#[derive(Debug, Clone)]
+pub struct HttpOptions {
+    /// Largest accepted request body, in bytes.
+    pub max_body_bytes: usize,
+}
+
+/// The API's routes, with trailing slashes optional.
+pub fn router(state: AppState, options: &HttpOptions) -> Router {
+    Router::new()
+        .route("/api/extensions", get(extensions::list).post(extensions::create))
+        .route(
+            "/api/extensions/{id}",
+            get(extensions::get).put(extensions::replace).patch(extensions::patch).delete(extensions::delete),
+        )
+        .route("/api/did_numbers", get(dids::list).post(dids::buy))
+        .route("/api/did_numbers/search", get(dids::search))
+        .route("/api/did_numbers/{id}", get(dids::get).patch(dids::assign).put(dids::assign).delete(dids::release))
+        .route("/api/cdrs", get(cdrs::list))
+        .route("/api/cdrs/{id}", get(cdrs::get))
+        .route("/api/registrations", get(registrations::list))
+        .route("/api/media/{*path}", get(media::serve))
+        .route("/api/openapi.json", get(openapi_json))
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/metrics", get(metrics))
+        .fallback(|| async { ApiError::NotFound })
+        .layer(DefaultBodyLimit::max(options.max_body_bytes))
+        .with_state(state)
+}
+
+async fn openapi_json() -> impl IntoResponse {
+    ([(CONTENT_TYPE, "application/json")], openapi::document().to_string())
+}
+
+async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+    ([(CONTENT_TYPE, "text/plain; version=0.0.4")], state.switch.metrics_text())
+}
+
+/// Serves the API on `listener` until `shutdown` is cancelled.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    options: HttpOptions,
+    shutdown: CancellationToken,
+) -> std::io::Result<()> {
+    let app = NormalizePathLayer::trim_trailing_slash().layer(router(state, &options));
+    let app = axum::ServiceExt::<axum::extract::Request>::into_make_service(app);
+    axum::serve(listener, app).with_graceful_shutdown(async move { shutdown.cancelled().await }).await
+}

@@ -1,0 +1,130 @@
+//! DID numbers bought from a provider and routed to an extension.
+
+use sqlx::any::AnyRow;
+use sqlx::{AssertSqlSafe, Row};
+
+use crate::{Store, StoreError, clock};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DidRow {
+    pub id: i64,
+    pub tenant_id: i64,
+    pub provider_id: i64,
+    pub phonenumber: String,
+    pub domain: String,
+    pub extension_id: Option<i64>,
+    pub recording: i64,
+    pub created_at: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewDid {
+    pub tenant_id: i64,
+    pub provider_id: i64,
+    pub phonenumber: String,
+    pub extension_id: Option<i64>,
+}
+
+const SELECT: &str = "SELECT d.id, d.tenant_id, d.provider_id, d.phonenumber, t.domain, d.extension_id, d.recording, \
+     d.created_at FROM did_numbers d JOIN tenants t ON t.id = d.tenant_id";
+
+fn did(row: &AnyRow) -> Result<DidRow, sqlx::Error> {
+    Ok(DidRow {
+        id: row.try_get("id")?,
+        tenant_id: row.try_get("tenant_id")?,
+        provider_id: row.try_get("provider_id")?,
+        phonenumber: row.try_get("phonenumber")?,
+        domain: row.try_get("domain")?,
+        extension_id: row.try_get("extension_id")?,
+        recording: row.try_get("recording")?,
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+impl Store {
+    /// Returns the id of the provider called `name`, creating it when missing.
+    pub async fn ensure_provider(&self, name: &str, kind: &str) -> Result<i64, StoreError> {
+        let find = || async {
+            let row =
+                sqlx::query("SELECT id FROM providers WHERE name = $1").bind(name).fetch_optional(self.pool()).await?;
+            row.map(|r| r.try_get::<i64, _>("id")).transpose().map_err(StoreError::from)
+        };
+        if let Some(id) = find().await? {
+            return Ok(id);
+        }
+        let inserted = sqlx::query("INSERT INTO providers (name, kind, created_at) VALUES ($1, $2, $3)")
+            .bind(name)
+            .bind(kind)
+            .bind(clock::now())
+            .execute(self.pool())
+            .await;
+        match inserted.map_err(StoreError::from_write) {
+            Ok(_) | Err(StoreError::Conflict) => {}
+            Err(e) => return Err(e),
+        }
+        find().await?.ok_or(StoreError::Conflict)
+    }
+
+    pub async fn dids(&self, tenant_id: Option<i64>) -> Result<Vec<DidRow>, StoreError> {
+        let rows = match tenant_id {
+            Some(t) => {
+                sqlx::query(AssertSqlSafe(format!("{SELECT} WHERE d.tenant_id = $1 ORDER BY d.id")))
+                    .bind(t)
+                    .fetch_all(self.pool())
+                    .await?
+            }
+            None => sqlx::query(AssertSqlSafe(format!("{SELECT} ORDER BY d.id"))).fetch_all(self.pool()).await?,
+        };
+        Ok(rows.iter().map(did).collect::<Result<_, _>>()?)
+    }
+
+    pub async fn did_by_id(&self, tenant_id: Option<i64>, id: i64) -> Result<Option<DidRow>, StoreError> {
+        let row = sqlx::query(AssertSqlSafe(format!("{SELECT} WHERE d.id = $1")))
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await?;
+        let d = row.as_ref().map(did).transpose()?;
+        Ok(d.filter(|d| tenant_id.is_none_or(|t| t == d.tenant_id)))
+    }
+
+    /// The DID owning `number` (E.164 digits), in any tenant: inbound routing.
+    pub async fn did_by_number(&self, number: &str) -> Result<Option<DidRow>, StoreError> {
+        let row = sqlx::query(AssertSqlSafe(format!("{SELECT} WHERE d.phonenumber = $1")))
+            .bind(number)
+            .fetch_optional(self.pool())
+            .await?;
+        Ok(row.as_ref().map(did).transpose()?)
+    }
+
+    pub async fn insert_did(&self, new: &NewDid) -> Result<DidRow, StoreError> {
+        let row = sqlx::query(
+            "INSERT INTO did_numbers (tenant_id, provider_id, phonenumber, extension_id, created_at) \
+             VALUES ($1, $2, $3, $4, $5) RETURNING id",
+        )
+        .bind(new.tenant_id)
+        .bind(new.provider_id)
+        .bind(&new.phonenumber)
+        .bind(new.extension_id)
+        .bind(clock::now())
+        .fetch_one(self.pool())
+        .await
+        .map_err(StoreError::from_write)?;
+        let id: i64 = row.try_get("id")?;
+        self.did_by_id(None, id).await?.ok_or(StoreError::Conflict)
+    }
+
+    /// Points a DID at another extension (or none).
+    pub async fn assign_did(&self, id: i64, extension_id: Option<i64>) -> Result<Option<DidRow>, StoreError> {
+        sqlx::query("UPDATE did_numbers SET extension_id = $1 WHERE id = $2")
+            .bind(extension_id)
+            .bind(id)
+            .execute(self.pool())
+            .await?;
+        self.did_by_id(None, id).await
+    }
+
+    pub async fn delete_did(&self, id: i64) -> Result<bool, StoreError> {
+        let done = sqlx::query("DELETE FROM did_numbers WHERE id = $1").bind(id).execute(self.pool()).await?;
+        Ok(done.rows_affected() > 0)
+    }
+}

@@ -1,0 +1,166 @@
+//! Extensions: a tenant's SIP accounts. The password is sealed at rest.
+
+use sqlx::any::AnyRow;
+use sqlx::{AssertSqlSafe, Row};
+
+use crate::{Store, StoreError, clock};
+
+/// An extension as the API shows it (password opened).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExtensionRow {
+    pub id: i64,
+    pub tenant_id: i64,
+    pub user_id: i64,
+    pub sip_username: String,
+    pub sip_password: String,
+    pub cellphone: String,
+    pub transcription: i64,
+    pub recording: i64,
+    pub updated_at: String,
+    pub domain: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewExtension {
+    pub tenant_id: i64,
+    pub user_id: i64,
+    pub sip_username: String,
+    pub sip_password: String,
+    pub cellphone: String,
+    pub transcription: i64,
+    pub recording: i64,
+}
+
+/// Fields to change; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct ExtensionChanges {
+    pub sip_username: Option<String>,
+    pub sip_password: Option<String>,
+    pub cellphone: Option<String>,
+    pub transcription: Option<i64>,
+    pub recording: Option<i64>,
+}
+
+const SELECT: &str = "SELECT e.id, e.tenant_id, e.user_id, e.sip_username, e.sip_password_enc, e.cellphone, \
+     e.transcription, e.recording, e.updated_at, t.domain FROM extensions e JOIN tenants t ON t.id = e.tenant_id";
+
+impl Store {
+    fn extension(&self, row: &AnyRow) -> Result<ExtensionRow, StoreError> {
+        let sealed: String = row.try_get("sip_password_enc")?;
+        Ok(ExtensionRow {
+            id: row.try_get("id")?,
+            tenant_id: row.try_get("tenant_id")?,
+            user_id: row.try_get("user_id")?,
+            sip_username: row.try_get("sip_username")?,
+            sip_password: self.secrets.open(&sealed)?,
+            cellphone: row.try_get("cellphone")?,
+            transcription: row.try_get("transcription")?,
+            recording: row.try_get("recording")?,
+            updated_at: row.try_get("updated_at")?,
+            domain: row.try_get("domain")?,
+        })
+    }
+
+    /// Extensions of one tenant, or of all tenants when `tenant_id` is `None`.
+    pub async fn extensions(&self, tenant_id: Option<i64>) -> Result<Vec<ExtensionRow>, StoreError> {
+        let rows = match tenant_id {
+            Some(t) => {
+                sqlx::query(AssertSqlSafe(format!("{SELECT} WHERE e.tenant_id = $1 ORDER BY e.id")))
+                    .bind(t)
+                    .fetch_all(self.pool())
+                    .await?
+            }
+            None => sqlx::query(AssertSqlSafe(format!("{SELECT} ORDER BY e.id"))).fetch_all(self.pool()).await?,
+        };
+        rows.iter().map(|r| self.extension(r)).collect()
+    }
+
+    /// One extension, visible only inside `tenant_id` unless `None` (super-admin).
+    pub async fn extension_by_id(&self, tenant_id: Option<i64>, id: i64) -> Result<Option<ExtensionRow>, StoreError> {
+        let row = sqlx::query(AssertSqlSafe(format!("{SELECT} WHERE e.id = $1")))
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await?;
+        let ext = row.as_ref().map(|r| self.extension(r)).transpose()?;
+        Ok(ext.filter(|e| tenant_id.is_none_or(|t| t == e.tenant_id)))
+    }
+
+    pub async fn extension_by_username(
+        &self,
+        tenant_id: i64,
+        username: &str,
+    ) -> Result<Option<ExtensionRow>, StoreError> {
+        let row = sqlx::query(AssertSqlSafe(format!("{SELECT} WHERE e.tenant_id = $1 AND e.sip_username = $2")))
+            .bind(tenant_id)
+            .bind(username)
+            .fetch_optional(self.pool())
+            .await?;
+        row.as_ref().map(|r| self.extension(r)).transpose()
+    }
+
+    /// Creates an extension; a taken `sip_username` in the tenant is `Conflict`.
+    pub async fn insert_extension(&self, new: &NewExtension) -> Result<ExtensionRow, StoreError> {
+        let now = clock::now();
+        let row = sqlx::query(
+            "INSERT INTO extensions (tenant_id, user_id, sip_username, sip_password_enc, cellphone, transcription, \
+             recording, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+        )
+        .bind(new.tenant_id)
+        .bind(new.user_id)
+        .bind(&new.sip_username)
+        .bind(self.secrets.seal(&new.sip_password)?)
+        .bind(&new.cellphone)
+        .bind(new.transcription)
+        .bind(new.recording)
+        .bind(&now)
+        .bind(&now)
+        .fetch_one(self.pool())
+        .await
+        .map_err(StoreError::from_write)?;
+        let id: i64 = row.try_get("id")?;
+        self.extension_by_id(None, id).await?.ok_or(StoreError::Conflict)
+    }
+
+    /// Applies `changes`; returns the updated row, or `None` if it is not there.
+    pub async fn update_extension(
+        &self,
+        id: i64,
+        changes: &ExtensionChanges,
+    ) -> Result<Option<ExtensionRow>, StoreError> {
+        let Some(cur) = self.extension_by_id(None, id).await? else { return Ok(None) };
+        let password = changes.sip_password.as_deref().unwrap_or(&cur.sip_password);
+        sqlx::query(
+            "UPDATE extensions SET sip_username = $1, sip_password_enc = $2, cellphone = $3, transcription = $4, \
+             recording = $5, updated_at = $6 WHERE id = $7",
+        )
+        .bind(changes.sip_username.as_deref().unwrap_or(&cur.sip_username))
+        .bind(self.secrets.seal(password)?)
+        .bind(changes.cellphone.as_deref().unwrap_or(&cur.cellphone))
+        .bind(changes.transcription.unwrap_or(cur.transcription))
+        .bind(changes.recording.unwrap_or(cur.recording))
+        .bind(clock::now())
+        .bind(id)
+        .execute(self.pool())
+        .await
+        .map_err(StoreError::from_write)?;
+        if changes.sip_username.as_ref().is_some_and(|u| *u != cur.sip_username) {
+            // The AOR changed: the old bindings no longer belong to anyone.
+            sqlx::query("DELETE FROM registrations WHERE extension_id = $1").bind(id).execute(self.pool()).await?;
+        }
+        self.extension_by_id(None, id).await
+    }
+
+    /// Deletes an extension with its bindings and unassigns its DIDs, in one
+    /// transaction. Returns whether it existed.
+    pub async fn delete_extension(&self, id: i64) -> Result<bool, StoreError> {
+        let mut tx = self.pool().begin().await?;
+        sqlx::query("DELETE FROM registrations WHERE extension_id = $1").bind(id).execute(&mut *tx).await?;
+        sqlx::query("UPDATE did_numbers SET extension_id = NULL WHERE extension_id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        let done = sqlx::query("DELETE FROM extensions WHERE id = $1").bind(id).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(done.rows_affected() > 0)
+    }
+}

@@ -1,0 +1,121 @@
+//! Voxide's storage: one `Store` over SQLite (the embedded default) or
+//! PostgreSQL, chosen by the URL scheme.
+//!
+//! Every query is written once with `$N` placeholders, which both engines
+//! accept through sqlx's `Any` driver. Values are kept to the types both
+//! engines share (64-bit integers, doubles, text): timestamps are RFC 3339
+//! UTC text, binding expiries are Unix seconds.
+//!
+//! Layout: one module per table family (`tenants`, `tokens`, `extensions`,
+//! `dids`, `cdrs`, `bindings`), `secret` for SIP passwords at rest,
+//! `clock` for the timestamp format.
+
+mod bindings;
+mod cdrs;
+pub mod clock;
+mod dids;
+mod error;
+mod extensions;
+mod secret;
+mod tenants;
+mod tokens;
+
+pub use bindings::{BindingRow, NewBinding};
+pub use cdrs::{CdrEnd, CdrFilter, CdrOrder, CdrRow, CdrStart};
+pub use dids::{DidRow, NewDid};
+pub use error::StoreError;
+pub use extensions::{ExtensionChanges, ExtensionRow, NewExtension};
+pub use secret::SecretBox;
+pub use tenants::{TenantRow, UserRow};
+pub use tokens::{TokenScope, generate_token, hash_token};
+
+use sqlx::AnyPool;
+use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::migrate::Migrator;
+use std::path::Path;
+
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("../../migrations/sqlite");
+static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("../../migrations/postgres");
+
+/// Which engine a `Store` talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A handle to the database; cheap to clone.
+#[derive(Clone)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+    secrets: SecretBox,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("backend", &self.backend).finish()
+    }
+}
+
+impl Store {
+    /// Opens the database named by `url` (`sqlite://path` or `postgres://…`).
+    /// A SQLite file and its directory are created when missing.
+    pub async fn connect(url: &str, secrets: SecretBox) -> Result<Self, StoreError> {
+        install_default_drivers();
+        let (backend, url) = if let Some(path) = url.strip_prefix("sqlite://") {
+            let path = path.split('?').next().unwrap_or(path);
+            if path != ":memory:"
+                && let Some(dir) = Path::new(path).parent().filter(|d| !d.as_os_str().is_empty())
+            {
+                std::fs::create_dir_all(dir).map_err(|e| StoreError::Io(dir.display().to_string(), e))?;
+            }
+            let sep = if url.contains('?') { '&' } else { '?' };
+            (Backend::Sqlite, format!("{url}{sep}mode=rwc"))
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            (Backend::Postgres, url.to_string())
+        } else {
+            return Err(StoreError::UnsupportedUrl(url.to_string()));
+        };
+        // SQLite allows one writer at a time; a small pool avoids lock churn.
+        let max = if backend == Backend::Sqlite { 4 } else { 16 };
+        let pool = AnyPoolOptions::new()
+            .max_connections(max)
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        use sqlx::Executor;
+                        conn.execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=5000;")
+                            .await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect(&url)
+            .await?;
+        Ok(Self { pool, backend, secrets })
+    }
+
+    /// Applies every pending migration for this engine.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        let migrator = match self.backend {
+            Backend::Sqlite => &SQLITE_MIGRATIONS,
+            Backend::Postgres => &POSTGRES_MIGRATIONS,
+        };
+        migrator.run(&self.pool).await?;
+        Ok(())
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    pub(crate) fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// Closes the pool, waiting for connections to finish.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}

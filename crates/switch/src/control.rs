@@ -1,0 +1,72 @@
+//! `SwitchControl`: the handle the API and the binary use to talk to a
+//! running switch without reaching into its tasks.
+
+use std::sync::Arc;
+
+use crate::directory::{Account, Directory};
+use crate::stats::Stats;
+
+/// Cheap to clone.
+#[derive(Clone)]
+pub struct SwitchControl {
+    directory: Directory,
+    stats: Arc<Stats>,
+    dropped_aors: tokio::sync::mpsc::UnboundedSender<String>,
+}
+
+impl SwitchControl {
+    pub(crate) fn new(
+        directory: Directory,
+        stats: Arc<Stats>,
+        dropped_aors: tokio::sync::mpsc::UnboundedSender<String>,
+    ) -> Self {
+        Self { directory, stats, dropped_aors }
+    }
+
+    /// A control handle with no switch behind it (for tools and tests that
+    /// only need the API).
+    pub fn detached() -> Self {
+        let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
+        Self::new(Directory::default(), Stats::shared(), tx)
+    }
+
+    pub fn directory(&self) -> &Directory {
+        &self.directory
+    }
+
+    pub fn stats(&self) -> &Stats {
+        &self.stats
+    }
+
+    /// A tenant's realm is known to the registrar.
+    pub fn realm_added(&self, realm: &str, tenant_id: i64) {
+        self.directory.add_realm(realm, tenant_id);
+    }
+
+    /// An extension was created or changed: its credentials apply at once.
+    pub fn extension_saved(&self, realm: &str, username: &str, account: Account) {
+        for (old_realm, old_user) in self.directory.remove_extension(account.extension_id) {
+            if old_user != username || old_realm != realm.to_ascii_lowercase() {
+                self.drop_bindings(&old_realm, &old_user);
+            }
+        }
+        self.directory.upsert(realm, username, account);
+    }
+
+    /// An extension was deleted: it can no longer register and its current
+    /// bindings are dropped.
+    pub fn extension_deleted(&self, realm: &str, username: &str) {
+        self.directory.remove(realm, username);
+        self.drop_bindings(realm, username);
+    }
+
+    fn drop_bindings(&self, realm: &str, username: &str) {
+        let aor = format!("sip:{username}@{}", realm.to_ascii_lowercase());
+        // The switch may have stopped; then there is nothing to drop.
+        let _ = self.dropped_aors.send(aor);
+    }
+
+    pub fn metrics_text(&self) -> String {
+        self.stats.render()
+    }
+}

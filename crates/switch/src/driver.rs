@@ -1,0 +1,233 @@
+//! The driver: one task that owns the sans-IO cores (transaction layer,
+//! registrar), feeds them what the transports receive and the timers they
+//! ask for, and carries out what they return.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use rsip::headers::{self, Header};
+use rsip::prelude::*;
+use rsip::{Method, Request, SipMessage};
+use tokio::net::UdpSocket;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+use voxide_registrar::{BindingChange, Registrar};
+use voxide_sip::transaction::{Incoming, TransactionEvent, TransactionKey, TransactionLayer};
+use voxide_sip::{ParseError, Transport, parse_message, response_to};
+
+use crate::directory::Directory;
+use crate::persist::Persist;
+use crate::stats::Stats;
+use crate::transport::{Inbound, TcpWriters};
+
+/// Option tags we support; a `Require` naming another gets 420.
+const SUPPORTED_TAGS: [&str; 3] = ["path", "replaces", "timer"];
+
+pub(crate) struct Driver {
+    pub(crate) udp: Arc<UdpSocket>,
+    pub(crate) tcp: TcpWriters,
+    pub(crate) layer: TransactionLayer,
+    pub(crate) registrar: Registrar,
+    pub(crate) directory: Directory,
+    pub(crate) stats: Arc<Stats>,
+    pub(crate) persist: Persist,
+    /// Where each server transaction's responses go.
+    pub(crate) peers: HashMap<TransactionKey, (SocketAddr, Transport)>,
+}
+
+impl Driver {
+    pub(crate) async fn run(
+        mut self,
+        mut inbound: mpsc::Receiver<Inbound>,
+        mut dropped_aors: mpsc::UnboundedReceiver<String>,
+        shutdown: CancellationToken,
+    ) {
+        let mut housekeeping = tokio::time::interval(Duration::from_secs(1));
+        loop {
+            let deadline = self.layer.poll_timeout();
+            let sleep = async {
+                match deadline {
+                    Some(at) => tokio::time::sleep_until(at.into()).await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                msg = inbound.recv() => match msg {
+                    Some(msg) => self.handle_inbound(msg).await,
+                    None => break,
+                },
+                () = sleep => self.layer.handle_timeout(Instant::now()),
+                Some(aor) = dropped_aors.recv() => self.registrar.drop_aor(&aor),
+                _ = housekeeping.tick() => self.registrar.handle_timeout(Instant::now(), unix_now()),
+                () = shutdown.cancelled() => break,
+            }
+            self.drain().await;
+        }
+        self.persist.flush().await;
+    }
+
+    async fn handle_inbound(&mut self, msg: Inbound) {
+        Stats::inc(&self.stats.sip_messages_in);
+        let parsed = match parse_message(&msg.bytes) {
+            Ok(m) => m,
+            Err(ParseError::Malformed(m)) => {
+                Stats::inc(&self.stats.sip_bad_requests);
+                tracing::info!(source = %msg.source, reason = %m.reason, "malformed SIP request answered 400");
+                if let Some(reply) = m.reply {
+                    self.send_bytes(msg.source, msg.transport, Bytes::from(reply)).await;
+                }
+                return;
+            }
+            Err(ParseError::Unanswerable(reason)) => {
+                Stats::inc(&self.stats.sip_dropped);
+                tracing::debug!(source = %msg.source, %reason, "unanswerable SIP message dropped");
+                return;
+            }
+        };
+        let parsed = match parsed {
+            SipMessage::Request(mut req) => {
+                voxide_sip::via::stamp_received(&mut req, msg.source);
+                SipMessage::Request(req)
+            }
+            resp => resp,
+        };
+        let now = Instant::now();
+        match self.layer.handle_incoming(now, parsed, msg.transport.is_reliable()) {
+            Ok(Incoming::Request { key }) => {
+                self.peers.insert(key, (msg.source, msg.transport));
+            }
+            Ok(Incoming::Stray(_)) | Ok(Incoming::Absorbed { .. }) => {}
+            Ok(Incoming::Response { .. }) | Ok(Incoming::Ack { .. }) => {}
+            Err(e) => {
+                Stats::inc(&self.stats.sip_dropped);
+                tracing::debug!(source = %msg.source, cause = %e, "message refused by the transaction layer");
+            }
+        }
+    }
+
+    /// Handles events and sends what the cores produced.
+    async fn drain(&mut self) {
+        while let Some(event) = self.layer.poll_event() {
+            match event {
+                TransactionEvent::Request { key, request } => self.handle_request(key, request),
+                TransactionEvent::Terminated { key } => {
+                    self.peers.remove(&key);
+                }
+                _ => {}
+            }
+        }
+        while let Some(tx) = self.layer.poll_transmit() {
+            let Some(&(peer, transport)) = self.peers.get(&tx.key) else { continue };
+            let bytes = Bytes::from(tx.message.to_string());
+            self.send_bytes(peer, transport, bytes).await;
+        }
+        while let Some(change) = self.registrar.poll_change() {
+            match &change {
+                BindingChange::Saved(_) => {}
+                BindingChange::Removed { aor, .. } => tracing::debug!(%aor, "binding removed"),
+            }
+            self.persist.send(change);
+        }
+        self.stats.bindings.store(self.registrar.location().len() as i64, Ordering::Relaxed);
+    }
+
+    fn handle_request(&mut self, key: TransactionKey, req: Request) {
+        let Some(&(source, transport)) = self.peers.get(&key) else { return };
+        let tag = voxide_sip::response::random_token();
+        let response = if let Some(unsupported) = unsupported_requirements(&req) {
+            let mut r = response_to(&req, 420, &tag);
+            voxide_sip::response::add_header(&mut r, Header::Unsupported(headers::Unsupported::new(unsupported)));
+            r
+        } else {
+            match req.method {
+                Method::Register => {
+                    let now = Instant::now();
+                    let out = self.registrar.handle_register(
+                        now,
+                        unix_now(),
+                        &req,
+                        voxide_registrar::Origin { source, transport },
+                        &self.directory,
+                        &tag,
+                    );
+                    if out.authenticated {
+                        Stats::inc(&self.stats.registrations_ok);
+                    }
+                    if let Some(why) = &out.auth_failure {
+                        Stats::inc(&self.stats.auth_failures);
+                        tracing::info!(%source, reason = %why, "REGISTER authentication failed");
+                    }
+                    if out.throttled {
+                        Stats::inc(&self.stats.auth_throttled);
+                        tracing::warn!(%source, "REGISTER refused: source throttled after repeated auth failures");
+                    }
+                    out.response
+                }
+                Method::Options => response_to(&req, 200, &tag),
+                // No dialogs exist yet for these to belong to.
+                Method::Bye
+                | Method::Cancel
+                | Method::Info
+                | Method::Update
+                | Method::Refer
+                | Method::Notify
+                | Method::PRack => response_to(&req, 481, &tag),
+                Method::Subscribe => response_to(&req, 489, &tag),
+                Method::Invite | Method::Message | Method::Publish => {
+                    let mut r = response_to(&req, 501, &tag);
+                    voxide_sip::response::add_header(
+                        &mut r,
+                        Header::Warning(headers::Warning::new("399 voxide \"method not handled by this switch\"")),
+                    );
+                    r
+                }
+                Method::Ack => return,
+            }
+        };
+        if let Err(e) = self.layer.send_response(Instant::now(), &key, response) {
+            tracing::debug!(cause = %e, "could not send response");
+        }
+    }
+
+    async fn send_bytes(&self, peer: SocketAddr, transport: Transport, bytes: Bytes) {
+        Stats::inc(&self.stats.sip_messages_out);
+        match transport {
+            Transport::Udp => {
+                if let Err(e) = self.udp.send_to(&bytes, peer).await {
+                    tracing::debug!(%peer, cause = %e, "udp send failed");
+                }
+            }
+            Transport::Tcp => {
+                if !self.tcp.send(&peer, bytes) {
+                    tracing::debug!(%peer, "no open TCP connection for response");
+                }
+            }
+        }
+    }
+}
+
+/// Option tags in `Require` that we do not support, comma-separated.
+fn unsupported_requirements(req: &Request) -> Option<String> {
+    if req.method == Method::Ack || req.method == Method::Cancel {
+        return None; // §8.2.2.3: never rejected for Require
+    }
+    let unknown: Vec<String> = req
+        .headers
+        .iter()
+        .filter_map(|h| match h {
+            Header::Require(r) => Some(r.value().to_string()),
+            _ => None,
+        })
+        .flat_map(|v| v.split(',').map(|t| t.trim().to_string()).collect::<Vec<_>>())
+        .filter(|t| !t.is_empty() && !SUPPORTED_TAGS.iter().any(|s| s.eq_ignore_ascii_case(t)))
+        .collect();
+    (!unknown.is_empty()).then(|| unknown.join(", "))
+}
+
+pub(crate) fn unix_now() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
+}

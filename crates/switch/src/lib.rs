@@ -1,0 +1,109 @@
+//! The switch: the async driver that owns the SIP sockets, feeds what
+//! arrives into the sans-IO cores (`voxide-sip` transactions, the
+//! registrar) and carries out what they ask for (send, persist, schedule).
+//!
+//! Layout: `transport` (UDP and TCP sockets, framing), `driver` (the loop
+//! that ties messages, timers and cores together), `persist` (ordered
+//! binding writes), `directory` (credentials known to the registrar),
+//! `stats` (counters for `/metrics`), `control` (the handle the API holds).
+
+mod control;
+mod directory;
+mod driver;
+mod persist;
+mod stats;
+mod transport;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Instant;
+
+use tokio::net::{TcpListener, UdpSocket};
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+use voxide_registrar::{Registrar, RegistrarConfig};
+use voxide_sip::transaction::{TimerConfig, TransactionLayer};
+use voxide_store::{Store, StoreError};
+
+pub use control::SwitchControl;
+pub use directory::{Account, Directory};
+pub use stats::Stats;
+
+/// The bound sockets the switch serves SIP on (the binary binds them).
+pub struct SipSockets {
+    pub udp: UdpSocket,
+    pub tcp: TcpListener,
+}
+
+/// Settings of the switch.
+#[derive(Debug, Clone)]
+pub struct SwitchConfig {
+    pub registrar: RegistrarConfig,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SwitchError {
+    #[error("loading from the store: {0}")]
+    Store(#[from] StoreError),
+}
+
+/// A running switch.
+pub struct Switch {
+    pub control: SwitchControl,
+    /// Ends when the switch has stopped and flushed its writes.
+    pub done: JoinHandle<()>,
+}
+
+/// Loads realms, accounts and bindings from `store`, then serves SIP on
+/// `sockets` until `shutdown` is cancelled.
+pub async fn start(
+    config: SwitchConfig,
+    store: Store,
+    sockets: SipSockets,
+    shutdown: CancellationToken,
+) -> Result<Switch, SwitchError> {
+    let directory = Directory::default();
+    for tenant in store.tenants().await? {
+        directory.add_realm(&tenant.domain, tenant.id);
+    }
+    for ext in store.extensions(None).await? {
+        let account = Account { tenant_id: ext.tenant_id, extension_id: ext.id, password: ext.sip_password };
+        directory.upsert(&ext.domain, &ext.sip_username, account);
+    }
+    let now = Instant::now();
+    let mut registrar = Registrar::new(config.registrar, now);
+    let unix_now = driver::unix_now();
+    store.purge_expired_bindings(unix_now).await?;
+    let restored: Vec<_> =
+        store.live_bindings(None, unix_now).await?.into_iter().filter_map(persist::binding).collect();
+    tracing::info!(bindings = restored.len(), accounts = directory.len(), "registrar state loaded");
+    registrar.restore(restored);
+
+    let stats = Stats::shared();
+    let (aor_tx, aor_rx) = mpsc::unbounded_channel();
+    let control = SwitchControl::new(directory.clone(), stats.clone(), aor_tx);
+    let (in_tx, in_rx) = mpsc::channel(4096);
+    let udp = Arc::new(sockets.udp);
+    let writers = transport::TcpWriters::default();
+    tokio::spawn(transport::udp_loop(udp.clone(), in_tx.clone(), shutdown.child_token()));
+    tokio::spawn(transport::tcp_accept_loop(
+        sockets.tcp,
+        in_tx,
+        writers.clone(),
+        stats.clone(),
+        shutdown.child_token(),
+    ));
+    let driver = driver::Driver {
+        udp,
+        tcp: writers,
+        layer: TransactionLayer::new(TimerConfig::default()),
+        registrar,
+        directory,
+        stats,
+        persist: persist::Persist::start(store),
+        peers: HashMap::new(),
+    };
+    let done = tokio::spawn(driver.run(in_rx, aor_rx, shutdown));
+    Ok(Switch { control, done })
+}

@@ -1,0 +1,387 @@
+//! Configuration: plain structs with documented defaults (mirrored in
+//! `config/voxide.toml`), read from a TOML file, overridden by
+//! `VOXIDE_<SECTION>_<KEY>` environment variables, then validated in one
+//! step that reports every bad key at once.
+
+use std::net::{IpAddr, SocketAddr};
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use toml::Table;
+use voxide_providers::ProviderConfig;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SipSection {
+    /// Address for both UDP and TCP.
+    pub listen: String,
+    /// The default tenant's SIP domain, also its digest realm.
+    pub domain: String,
+    pub min_expires: u32,
+    pub max_expires: u32,
+    pub default_expires: u32,
+    /// How long a digest nonce stays valid, in seconds.
+    pub nonce_lifetime_secs: u32,
+    /// Authentication failures from one source IP before it is throttled.
+    pub auth_failure_limit: u32,
+    /// Window over which failures are counted and throttling lasts, in seconds.
+    pub auth_failure_window_secs: u32,
+    /// Offer the SHA-256 digest challenge before the MD5 one.
+    pub digest_prefer_sha256: bool,
+}
+
+impl Default for SipSection {
+    fn default() -> Self {
+        Self {
+            listen: "0.0.0.0:5060".into(),
+            domain: "voxide.local".into(),
+            min_expires: 60,
+            max_expires: 3600,
+            default_expires: 3600,
+            nonce_lifetime_secs: 300,
+            auth_failure_limit: 20,
+            auth_failure_window_secs: 60,
+            digest_prefer_sha256: false,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct HttpSection {
+    pub listen: String,
+    pub max_body_bytes: u64,
+}
+
+impl Default for HttpSection {
+    fn default() -> Self {
+        Self { listen: "127.0.0.1:8080".into(), max_body_bytes: 64 * 1024 }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MediaSection {
+    /// `LOW-HIGH`, inclusive; RTP takes even ports, RTCP the odd ones above.
+    pub rtp_ports: String,
+    /// Address written into SDP; empty means the SIP listen address (or
+    /// 127.0.0.1 when that is a wildcard).
+    pub public_ip: String,
+    /// Hang up a call when a leg sends no RTP for this long, in seconds.
+    pub rtp_timeout_secs: u32,
+}
+
+impl Default for MediaSection {
+    fn default() -> Self {
+        Self { rtp_ports: "20000-30000".into(), public_ip: String::new(), rtp_timeout_secs: 60 }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StoreSection {
+    pub url: String,
+    /// Key material that encrypts SIP passwords at rest. Empty: use
+    /// `secret_key_file`, created with a random key on first start.
+    pub secret_key: String,
+    pub secret_key_file: String,
+}
+
+impl Default for StoreSection {
+    fn default() -> Self {
+        Self {
+            url: "sqlite://data/voxide.db".into(),
+            secret_key: String::new(),
+            secret_key_file: "data/secret.key".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RecordingsSection {
+    pub dir: String,
+}
+
+impl Default for RecordingsSection {
+    fn default() -> Self {
+        Self { dir: "data/recordings".into() }
+    }
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SttSection {
+    /// Path to a vosk model directory; empty disables transcription.
+    pub vosk_model: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ApiSection {
+    /// A token accepted as the default tenant's super-admin. Empty: a token
+    /// is generated and printed once on first start.
+    pub bootstrap_token: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogSection {
+    /// A tracing filter such as `info` or `voxide_switch=debug,info`.
+    pub level: String,
+}
+
+impl Default for LogSection {
+    fn default() -> Self {
+        Self { level: "info".into() }
+    }
+}
+
+/// The whole configuration.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    pub sip: SipSection,
+    pub http: HttpSection,
+    pub media: MediaSection,
+    pub store: StoreSection,
+    pub recordings: RecordingsSection,
+    pub stt: SttSection,
+    pub api: ApiSection,
+    pub log: LogSection,
+    pub provider: ProviderConfig,
+}
+
+/// Every problem found, one line each.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid configuration:\n  {}", .0.join("\n  "))]
+pub struct ConfigErrors(pub Vec<String>);
+
+const SECTIONS: [&str; 9] = ["sip", "http", "media", "store", "recordings", "stt", "api", "log", "provider"];
+
+impl Config {
+    /// Reads `path` (when given), applies `env` overrides, validates.
+    pub fn load(
+        path: Option<&std::path::Path>,
+        env: impl Iterator<Item = (String, String)>,
+    ) -> Result<Self, ConfigErrors> {
+        let mut errors = Vec::new();
+        let mut table = match path {
+            None => Table::new(),
+            Some(p) => match std::fs::read_to_string(p) {
+                Err(e) => return Err(ConfigErrors(vec![format!("{}: {e}", p.display())])),
+                Ok(text) => match text.parse::<Table>() {
+                    Ok(t) => t,
+                    Err(e) => return Err(ConfigErrors(vec![format!("{}: {e}", p.display())])),
+                },
+            },
+        };
+        apply_env(&mut table, env, &mut errors);
+        let config = Config {
+            sip: section(&table, "sip", &mut errors),
+            http: section(&table, "http", &mut errors),
+            media: section(&table, "media", &mut errors),
+            store: section(&table, "store", &mut errors),
+            recordings: section(&table, "recordings", &mut errors),
+            stt: section(&table, "stt", &mut errors),
+            api: section(&table, "api", &mut errors),
+            log: section(&table, "log", &mut errors),
+            provider: provider_section(&table, &mut errors),
+        };
+        for key in table.keys().filter(|k| !SECTIONS.contains(&k.as_str())) {
+            errors.push(format!("{key}: unknown section"));
+        }
+        config.validate(&mut errors);
+        if errors.is_empty() { Ok(config) } else { Err(ConfigErrors(errors)) }
+    }
+
+    fn validate(&self, errors: &mut Vec<String>) {
+        let mut bad = |key: &str, msg: String| errors.push(format!("{key}: {msg}"));
+        if self.sip.listen.parse::<SocketAddr>().is_err() {
+            bad("sip.listen", format!("{:?} is not an address such as 0.0.0.0:5060", self.sip.listen));
+        }
+        if self.http.listen.parse::<SocketAddr>().is_err() {
+            bad("http.listen", format!("{:?} is not an address such as 127.0.0.1:8080", self.http.listen));
+        }
+        let domain_ok = !self.sip.domain.is_empty()
+            && self.sip.domain.chars().all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c));
+        if !domain_ok {
+            bad("sip.domain", format!("{:?} is not a host name", self.sip.domain));
+        }
+        if self.sip.min_expires == 0 || self.sip.min_expires > self.sip.max_expires {
+            bad("sip.min_expires", "must be at least 1 and at most sip.max_expires".into());
+        }
+        if !(self.sip.min_expires..=self.sip.max_expires).contains(&self.sip.default_expires) {
+            bad("sip.default_expires", "must lie between sip.min_expires and sip.max_expires".into());
+        }
+        if self.sip.nonce_lifetime_secs == 0 {
+            bad("sip.nonce_lifetime_secs", "must be at least 1".into());
+        }
+        if self.rtp_ports().is_none() {
+            bad(
+                "media.rtp_ports",
+                format!("{:?} is not a range LOW-HIGH of ports with at least 2 ports", self.media.rtp_ports),
+            );
+        }
+        if !self.media.public_ip.is_empty() && self.media.public_ip.parse::<IpAddr>().is_err() {
+            bad("media.public_ip", format!("{:?} is not an IP address", self.media.public_ip));
+        }
+        let url = &self.store.url;
+        if !(url.starts_with("sqlite://") || url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+            bad("store.url", format!("{url:?} must start with sqlite:// or postgres://"));
+        }
+        if self.store.secret_key.is_empty() && self.store.secret_key_file.is_empty() {
+            bad("store.secret_key_file", "set store.secret_key or store.secret_key_file".into());
+        }
+        if self.recordings.dir.is_empty() {
+            bad("recordings.dir", "must not be empty".into());
+        }
+        if !self.stt.vosk_model.is_empty() && !std::path::Path::new(&self.stt.vosk_model).is_dir() {
+            bad("stt.vosk_model", format!("{:?} is not a directory", self.stt.vosk_model));
+        }
+        if !self.api.bootstrap_token.is_empty() && self.api.bootstrap_token.len() < 16 {
+            bad("api.bootstrap_token", "must be at least 16 characters".into());
+        }
+        if self.http.max_body_bytes < 1024 {
+            bad("http.max_body_bytes", "must be at least 1024".into());
+        }
+        if tracing_subscriber::EnvFilter::try_new(&self.log.level).is_err() {
+            bad("log.level", format!("{:?} is not a log filter", self.log.level));
+        }
+    }
+
+    /// The inclusive RTP port range.
+    pub fn rtp_ports(&self) -> Option<(u16, u16)> {
+        let (lo, hi) = self.media.rtp_ports.split_once('-')?;
+        let (lo, hi) = (lo.trim().parse::<u16>().ok()?, hi.trim().parse::<u16>().ok()?);
+        (lo >= 1024 && lo < hi).then_some((lo, hi))
+    }
+}
+
+/// Applies `VOXIDE_<SECTION>_<KEY>` overrides. A value that reads as a TOML
+/// value (number, boolean) is taken as one, anything else as a string.
+fn apply_env(table: &mut Table, env: impl Iterator<Item = (String, String)>, errors: &mut Vec<String>) {
+    for (name, value) in env {
+        let Some(rest) = name.strip_prefix("VOXIDE_") else { continue };
+        let Some((section, key)) = rest.split_once('_') else { continue };
+        let section = section.to_ascii_lowercase();
+        if !SECTIONS.contains(&section.as_str()) {
+            continue; // e.g. VOXIDE_TEST_…: not a setting
+        }
+        let key = key.to_ascii_lowercase();
+        let parsed = format!("v = {value}")
+            .parse::<Table>()
+            .ok()
+            .and_then(|mut t| t.remove("v"))
+            .filter(|v| !v.is_table())
+            .unwrap_or_else(|| toml::Value::String(value.clone()));
+        match table.entry(section.clone()).or_insert_with(|| toml::Value::Table(Table::new())) {
+            toml::Value::Table(t) => {
+                t.insert(key, parsed);
+            }
+            _ => errors.push(format!("{section}: must be a table (set by {name})")),
+        }
+    }
+}
+
+/// Deserialises one section key by key, so every bad key is reported, not
+/// just the first; the default stands for each bad key.
+fn section<T: DeserializeOwned + Serialize + Default>(table: &Table, name: &str, errors: &mut Vec<String>) -> T {
+    let Some(value) = table.get(name) else { return T::default() };
+    let Some(given) = value.as_table() else {
+        errors.push(format!("{name}: must be a table"));
+        return T::default();
+    };
+    let mut merged = match toml::Value::try_from(T::default()) {
+        Ok(toml::Value::Table(t)) => t,
+        _ => Table::new(),
+    };
+    for (key, v) in given {
+        if !merged.contains_key(key) {
+            errors.push(format!("{name}.{key}: unknown setting"));
+            continue;
+        }
+        let previous = merged.insert(key.clone(), v.clone());
+        if let Err(e) = toml::Value::Table(merged.clone()).try_into::<T>() {
+            errors.push(format!("{name}.{key}: {}", e.message()));
+            if let Some(p) = previous {
+                merged.insert(key.clone(), p);
+            }
+        }
+    }
+    toml::Value::Table(merged).try_into::<T>().unwrap_or_default()
+}
+
+fn provider_section(table: &Table, errors: &mut Vec<String>) -> ProviderConfig {
+    match table.get("provider") {
+        None => ProviderConfig::default(),
+        Some(v) => v.clone().try_into::<ProviderConfig>().unwrap_or_else(|e| {
+            errors.push(format!("provider: {}", e.message()));
+            ProviderConfig::default()
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> impl Iterator<Item = (String, String)> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect::<Vec<_>>().into_iter()
+    }
+
+    #[test]
+    fn defaults_are_valid() {
+        let c = Config::load(None, env(&[])).unwrap();
+        assert_eq!(c.sip.listen, "0.0.0.0:5060");
+        assert_eq!(c.http.listen, "127.0.0.1:8080");
+        assert_eq!(c.store.url, "sqlite://data/voxide.db");
+        assert_eq!(c.rtp_ports(), Some((20000, 30000)));
+    }
+
+    #[test]
+    fn environment_overrides_any_key_with_its_type() {
+        let c = Config::load(
+            None,
+            env(&[
+                ("VOXIDE_SIP_LISTEN", "127.0.0.1:5080"),
+                ("VOXIDE_SIP_MIN_EXPIRES", "30"),
+                ("VOXIDE_MEDIA_RTP_PORTS", "40000-40100"),
+                ("VOXIDE_STORE_URL", "postgres://u@localhost/v"),
+                ("VOXIDE_TEST_SOMETHING", "ignored"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(c.sip.listen, "127.0.0.1:5080");
+        assert_eq!(c.sip.min_expires, 30);
+        assert_eq!(c.rtp_ports(), Some((40000, 40100)));
+        assert_eq!(c.store.url, "postgres://u@localhost/v");
+    }
+
+    #[test]
+    fn every_bad_key_is_named_at_once() {
+        let err = Config::load(
+            None,
+            env(&[
+                ("VOXIDE_SIP_LISTEN", "nowhere"),
+                ("VOXIDE_SIP_MIN_EXPIRES", "soon"),
+                ("VOXIDE_MEDIA_RTP_PORTS", "9-3"),
+                ("VOXIDE_STORE_URL", "mysql://x"),
+                ("VOXIDE_HTTP_COLOUR", "blue"),
+            ]),
+        )
+        .unwrap_err();
+        let text = err.to_string();
+        for key in ["sip.listen", "sip.min_expires", "media.rtp_ports", "store.url", "http.colour"] {
+            assert!(text.contains(key), "{key} missing from {text}");
+        }
+    }
+
+    #[test]
+    fn shipped_config_file_is_valid_and_matches_defaults() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config/voxide.toml");
+        let c = Config::load(Some(&path), env(&[])).unwrap();
+        let d = Config::default();
+        assert_eq!(toml::to_string(&c).unwrap(), toml::to_string(&d).unwrap());
+    }
+}

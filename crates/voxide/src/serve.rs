@@ -1,0 +1,94 @@
+//! `voxide serve`: open the store, start the switch and the API, and stop
+//! both cleanly on SIGINT/SIGTERM.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use tokio_util::sync::CancellationToken;
+use voxide_api::{AppState, HttpOptions};
+use voxide_providers::Provider;
+use voxide_registrar::RegistrarConfig;
+use voxide_switch::{SipSockets, SwitchConfig};
+
+use crate::config::Config;
+use crate::setup;
+
+pub async fn run(config: Config) -> anyhow::Result<()> {
+    let store = setup::open_store(&config).await?;
+    let (tenant, admin) = setup::default_tenant(&store, &config).await?;
+    setup::bootstrap_token(&store, &config, &tenant, &admin).await?;
+    let closed = store.close_unfinished_cdrs("CRASH").await?;
+    if closed > 0 {
+        tracing::warn!(cdrs = closed, "closed CDRs left open by an unclean stop");
+    }
+
+    let provider = Provider::from_config(&config.provider).context("DID provider")?;
+    let provider_id = store.ensure_provider(provider.name(), provider.name()).await?;
+    provider.restore_owned(store.dids(None).await?.into_iter().map(|d| d.phonenumber));
+
+    let shutdown = CancellationToken::new();
+    let sip_addr: std::net::SocketAddr = config.sip.listen.parse()?;
+    let sockets = SipSockets {
+        udp: tokio::net::UdpSocket::bind(sip_addr).await.with_context(|| format!("binding SIP UDP {sip_addr}"))?,
+        tcp: tokio::net::TcpListener::bind(sip_addr).await.with_context(|| format!("binding SIP TCP {sip_addr}"))?,
+    };
+    let switch_config = SwitchConfig {
+        registrar: RegistrarConfig {
+            default_realm: config.sip.domain.to_ascii_lowercase(),
+            min_expires: config.sip.min_expires,
+            max_expires: config.sip.max_expires,
+            default_expires: config.sip.default_expires,
+            nonce_lifetime: Duration::from_secs(config.sip.nonce_lifetime_secs.into()),
+            auth_failure_limit: config.sip.auth_failure_limit,
+            auth_failure_window: Duration::from_secs(config.sip.auth_failure_window_secs.into()),
+            prefer_sha256: config.sip.digest_prefer_sha256,
+        },
+    };
+    let switch = voxide_switch::start(switch_config, store.clone(), sockets, shutdown.child_token()).await?;
+
+    let http_addr: std::net::SocketAddr = config.http.listen.parse()?;
+    let listener =
+        tokio::net::TcpListener::bind(http_addr).await.with_context(|| format!("binding HTTP {http_addr}"))?;
+    let state = AppState {
+        store: store.clone(),
+        switch: switch.control.clone(),
+        provider: Arc::new(provider),
+        provider_id,
+        recordings_dir: config.recordings.dir.clone().into(),
+    };
+    let options = HttpOptions { max_body_bytes: config.http.max_body_bytes as usize };
+    let api = tokio::spawn(voxide_api::serve(listener, state, options, shutdown.child_token()));
+    tracing::info!(sip = %sip_addr, http = %http_addr, domain = %config.sip.domain, "voxide is up");
+
+    wait_for_signal().await;
+    tracing::info!("shutting down");
+    shutdown.cancel();
+    let _ = switch.done.await;
+    if let Ok(Err(e)) = api.await {
+        tracing::warn!(cause = %e, "HTTP server stopped with an error");
+    }
+    store.close_unfinished_cdrs("SYSTEM_SHUTDOWN").await?;
+    store.close().await;
+    Ok(())
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = tokio::signal::ctrl_c().await;
+}

@@ -1,0 +1,73 @@
+//! Start-up steps shared by `serve`, `migrate` and `token create`: open
+//! the store, migrate, make sure the default tenant and an admin exist.
+
+use anyhow::Context;
+use voxide_store::{SecretBox, Store, TenantRow, UserRow, generate_token};
+
+use crate::config::Config;
+
+/// Opens and migrates the configured store.
+pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
+    let secrets = if config.store.secret_key.is_empty() {
+        SecretBox::from_key_file(std::path::Path::new(&config.store.secret_key_file))?
+    } else {
+        SecretBox::from_key_material(&config.store.secret_key)
+    };
+    let store = Store::connect(&config.store.url, secrets).await.context("opening the store")?;
+    store.migrate().await.context("migrating the store")?;
+    Ok(store)
+}
+
+/// The default tenant (named by `sip.domain`) and its admin user.
+pub async fn default_tenant(store: &Store, config: &Config) -> anyhow::Result<(TenantRow, UserRow)> {
+    let tenant = store.ensure_tenant(&config.sip.domain).await?;
+    let admin = store.ensure_user(tenant.id, "admin", true).await?;
+    Ok((tenant, admin))
+}
+
+pub async fn migrate(config: &Config) -> anyhow::Result<()> {
+    let store = open_store(config).await?;
+    store.close().await;
+    println!("migrations applied");
+    Ok(())
+}
+
+pub async fn create_token(config: &Config, name: &str, tenant: Option<&str>, superadmin: bool) -> anyhow::Result<()> {
+    let store = open_store(config).await?;
+    let (default, admin) = default_tenant(&store, config).await?;
+    let (tenant, user) = match tenant {
+        Some(domain) if !domain.eq_ignore_ascii_case(&default.domain) => {
+            let t = store.ensure_tenant(&domain.to_ascii_lowercase()).await?;
+            let u = store.ensure_user(t.id, &format!("admin@{}", t.domain), false).await?;
+            (t, u)
+        }
+        _ => (default, admin),
+    };
+    let token = generate_token();
+    store.insert_token(tenant.id, user.id, name, &token, superadmin).await?;
+    store.close().await;
+    println!("{token}");
+    Ok(())
+}
+
+/// On a first start with no token at all, makes one and prints it once.
+/// A configured `api.bootstrap_token` is stored (as a hash) if new.
+pub async fn bootstrap_token(
+    store: &Store,
+    config: &Config,
+    tenant: &TenantRow,
+    admin: &UserRow,
+) -> anyhow::Result<()> {
+    if !config.api.bootstrap_token.is_empty() {
+        if store.token_scope(&config.api.bootstrap_token).await?.is_none() {
+            store.insert_token(tenant.id, admin.id, "bootstrap", &config.api.bootstrap_token, true).await?;
+        }
+        return Ok(());
+    }
+    if store.token_count().await? == 0 {
+        let token = generate_token();
+        store.insert_token(tenant.id, admin.id, "admin", &token, true).await?;
+        eprintln!("\n  Admin API token (shown once, keep it): {token}\n");
+    }
+    Ok(())
+}
