@@ -58,10 +58,10 @@ pub struct AssignBody {
     _phonenumber: Option<Value>,
 }
 
-/// The extension must exist in the caller's tenant.
-async fn check_extension(state: &AppState, caller: &Caller, id: Option<i64>) -> Result<(), ApiError> {
+/// The extension must exist in the DID's tenant.
+async fn check_extension(state: &AppState, tenant_id: i64, id: Option<i64>) -> Result<(), ApiError> {
     if let Some(id) = id {
-        let ext = state.store.extension_by_id(Some(caller.0.tenant_id), id).await?;
+        let ext = state.store.extension_by_id(Some(tenant_id), id).await?;
         if ext.is_none() {
             return Err(ApiError::field("extension", format!("Invalid pk \"{id}\" - object does not exist.")));
         }
@@ -110,7 +110,7 @@ pub async fn buy(
 ) -> Result<impl IntoResponse, ApiError> {
     let Some(raw) = body.phonenumber else { return Err(ApiError::field("phonenumber", "This field is required.")) };
     let number = normalize_number(&raw).map_err(|e| ApiError::field("phonenumber", e.to_string()))?;
-    check_extension(&state, &caller, body.extension).await?;
+    check_extension(&state, caller.0.tenant_id, body.extension).await?;
     if state.store.did_by_number(&number).await?.is_some() {
         return Err(ApiError::field("phonenumber", "did number with this phonenumber already exists."));
     }
@@ -122,7 +122,10 @@ pub async fn buy(
         extension_id: body.extension,
     };
     match state.store.insert_did(&new).await {
-        Ok(row) => Ok((StatusCode::CREATED, Json(DidView::from(row)))),
+        Ok(row) => {
+            state.switch.did_saved(&row.phonenumber, row.tenant_id, row.id, row.extension_id);
+            Ok((StatusCode::CREATED, Json(DidView::from(row))))
+        }
         Err(e) => {
             // Bought but not recorded: give it back so it is not paid for unseen.
             if let Err(release) = state.provider.release(&number).await {
@@ -145,9 +148,10 @@ pub async fn assign(
     ApiJson(body): ApiJson<AssignBody>,
 ) -> Result<Json<DidView>, ApiError> {
     let id = parse_id(&id)?;
-    state.store.did_by_id(caller.tenant_filter(), id).await?.ok_or(ApiError::NotFound)?;
-    check_extension(&state, &caller, body.extension).await?;
+    let did = state.store.did_by_id(caller.tenant_filter(), id).await?.ok_or(ApiError::NotFound)?;
+    check_extension(&state, did.tenant_id, body.extension).await?;
     let row = state.store.assign_did(id, body.extension).await?.ok_or(ApiError::NotFound)?;
+    state.switch.did_saved(&row.phonenumber, row.tenant_id, row.id, row.extension_id);
     Ok(Json(row.into()))
 }
 
@@ -159,5 +163,6 @@ pub async fn release(
     let row = state.store.did_by_id(caller.tenant_filter(), parse_id(&id)?).await?.ok_or(ApiError::NotFound)?;
     state.provider.release(&row.phonenumber).await?;
     state.store.delete_did(row.id).await?;
+    state.switch.did_removed(&row.phonenumber);
     Ok(StatusCode::NO_CONTENT)
 }

@@ -29,8 +29,8 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(ApiError::BadRequest("Request body must be a JSON object.".into()));
     }
-    let de = &mut serde_json::Deserializer::from_slice(bytes);
-    serde_path_to_error::deserialize(de).map_err(|err| {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let value = serde_path_to_error::deserialize(&mut de).map_err(|err| {
         let path = err.path().to_string();
         let inner = err.into_inner();
         if inner.is_syntax() || inner.is_eof() {
@@ -48,5 +48,8 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         }
         let field = if path == "." || path.is_empty() { "non_field_errors" } else { path.as_str() };
         ApiError::field(field, msg)
-    })
+    })?;
+    // Nothing but whitespace may follow the JSON value.
+    de.end().map_err(|e| ApiError::BadRequest(format!("JSON parse error - {e}")))?;
+    Ok(value)
 }

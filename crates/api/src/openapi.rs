@@ -30,6 +30,7 @@ pub const ROUTES: &[RouteDoc] = &[
     r("get", "/api/did_numbers/search/", "Search the provider's available numbers (npa, limit)", true),
     r("get", "/api/did_numbers/{id}/", "Get a DID number", true),
     r("patch", "/api/did_numbers/{id}/", "Reassign a DID number", true),
+    r("put", "/api/did_numbers/{id}/", "Reassign a DID number (same as PATCH)", true),
     r("delete", "/api/did_numbers/{id}/", "Release a DID number to the provider", true),
     r(
         "get",

@@ -43,7 +43,8 @@ pub fn respond<T: Serialize>(
         }
         format!("http://{host}{}?{}", uri.path(), params.join("&"))
     };
-    let next = (offset + limit < total).then(|| link(offset + limit));
+    // `limit=0` has no next page: it would link to itself forever.
+    let next = (limit > 0 && offset + limit < total).then(|| link(offset + limit));
     let previous = (offset > 0).then(|| link((offset - limit).max(0)));
     json!({ "count": total, "next": next, "previous": previous, "results": results })
 }

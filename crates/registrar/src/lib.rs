@@ -12,5 +12,5 @@ mod register;
 mod throttle;
 
 pub use location::{Binding, BindingChange, Location};
-pub use register::{Account, Accounts, Origin, RegisterOutcome, Registrar, RegistrarConfig};
+pub use register::{Account, Accounts, Authenticated, Origin, RegisterOutcome, Registrar, RegistrarConfig};
 pub use throttle::Throttle;

@@ -46,6 +46,14 @@ pub struct RegistrarConfig {
     pub prefer_sha256: bool,
 }
 
+/// Who a request proved to be.
+#[derive(Debug, Clone)]
+pub struct Authenticated {
+    pub account: Account,
+    pub username: String,
+    pub realm: String,
+}
+
 /// Where a request came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Origin {
@@ -113,7 +121,81 @@ impl Registrar {
         self.throttle.purge(now);
     }
 
-    /// Handles one REGISTER that arrived from `source` over `transport`.
+    /// Digest-authenticates `req` (RFC 3261 §22): REGISTER with
+    /// `Authorization`/401, anything else (INVITE) with
+    /// `Proxy-Authorization`/407. On failure the returned outcome holds the
+    /// challenge or refusal to send.
+    pub fn authenticate(
+        &mut self,
+        now: Instant,
+        req: &Request,
+        origin: Origin,
+        accounts: &impl Accounts,
+        to_tag: &str,
+    ) -> Result<Authenticated, RegisterOutcome> {
+        let proxy = req.method != rsip::Method::Register;
+        let mut outcome = RegisterOutcome {
+            response: response_to(req, 500, to_tag),
+            authenticated: false,
+            auth_failure: None,
+            throttled: false,
+        };
+        let reply = |status: u16| response_to(req, status, to_tag);
+        let challenge_status = if proxy { 407 } else { 401 };
+        let realm = uri_host(&req.uri.to_string())
+            .filter(|h| accounts.knows_realm(h))
+            .or_else(|| {
+                let from = req.from_header().map(|f| f.value().to_string()).unwrap_or_default();
+                uri_host(uri_part(&from)).filter(|h| accounts.knows_realm(h))
+            })
+            .unwrap_or_else(|| self.config.default_realm.clone());
+        if self.throttle.is_blocked(origin.source.ip(), now) {
+            outcome.throttled = true;
+            outcome.response = with_warning(reply(403), "too many failed authentication attempts");
+            return Err(outcome);
+        }
+        let auth = req.headers.iter().find_map(|h| match h {
+            Header::Authorization(a) if !proxy => Some(a.value().to_string()),
+            Header::ProxyAuthorization(a) if proxy => Some(a.value().to_string()),
+            _ => None,
+        });
+        let Some(auth) = auth else {
+            outcome.response = self.challenge(reply(challenge_status), &realm, now, false, proxy);
+            return Err(outcome);
+        };
+        let creds = match Credentials::parse(&auth) {
+            Ok(c) => c,
+            Err(e) => {
+                outcome.response = with_warning(reply(400), &format!("bad authorization header: {e}"));
+                return Err(outcome);
+            }
+        };
+        let method = req.method.to_string();
+        let account = accounts.account(&realm, &creds.username);
+        let verdict = match &account {
+            Some(a) => digest::verify(&mut self.nonces, &realm, &creds, &method, &a.password, now),
+            None => digest::verify_unknown_user(&self.nonces, &realm, &creds, &method, now),
+        };
+        match (verdict, account) {
+            (Verdict::Ok, Some(account)) => {
+                self.throttle.succeeded(origin.source.ip());
+                Ok(Authenticated { account, username: creds.username, realm })
+            }
+            (Verdict::Stale, _) => {
+                outcome.response = self.challenge(reply(challenge_status), &realm, now, true, proxy);
+                Err(outcome)
+            }
+            (Verdict::Invalid(reason), _) => {
+                self.throttle.failed(origin.source.ip(), now);
+                outcome.auth_failure = Some(format!("{reason} (user {:?}, realm {realm})", creds.username));
+                outcome.response = self.challenge(reply(challenge_status), &realm, now, false, proxy);
+                Err(outcome)
+            }
+            (Verdict::Ok, None) => Err(outcome),
+        }
+    }
+
+    /// Handles one REGISTER that arrived from `origin`.
     pub fn handle_register(
         &mut self,
         now: Instant,
@@ -123,77 +205,37 @@ impl Registrar {
         accounts: &impl Accounts,
         to_tag: &str,
     ) -> RegisterOutcome {
-        let Origin { source, transport } = origin;
-        let mut outcome = RegisterOutcome {
-            response: response_to(req, 500, to_tag),
-            authenticated: false,
-            auth_failure: None,
-            throttled: false,
+        let auth = match self.authenticate(now, req, origin, accounts, to_tag) {
+            Ok(a) => a,
+            Err(outcome) => return outcome,
         };
         let reply = |status: u16| response_to(req, status, to_tag);
-        let realm = uri_host(&req.uri.to_string())
-            .filter(|h| accounts.knows_realm(h))
-            .unwrap_or_else(|| self.config.default_realm.clone());
-        if self.throttle.is_blocked(source.ip(), now) {
-            outcome.throttled = true;
-            outcome.response = with_warning(reply(403), "too many failed authentication attempts");
-            return outcome;
-        }
-        let auth = req.headers.iter().find_map(|h| match h {
-            Header::Authorization(a) => Some(a.value().to_string()),
-            _ => None,
-        });
-        let Some(auth) = auth else {
-            outcome.response = self.challenge(reply(401), &realm, now, false);
-            return outcome;
-        };
-        let creds = match Credentials::parse(&auth) {
-            Ok(c) => c,
-            Err(e) => {
-                outcome.response = with_warning(reply(400), &format!("bad Authorization header: {e}"));
-                return outcome;
-            }
-        };
+        let mut outcome =
+            RegisterOutcome { response: reply(200), authenticated: true, auth_failure: None, throttled: false };
         let to_value = req.to_header().map(|t| t.value().to_string()).unwrap_or_default();
         let aor_user = uri_user(uri_part(&to_value)).unwrap_or("").to_string();
-        let method = req.method.to_string();
-        let account = accounts.account(&realm, &creds.username);
-        let verdict = match &account {
-            Some(a) => digest::verify(&mut self.nonces, &realm, &creds, &method, &a.password, now),
-            None => digest::verify_unknown_user(&self.nonces, &realm, &creds, &method, now),
-        };
-        match verdict {
-            Verdict::Ok => {}
-            Verdict::Stale => {
-                outcome.response = self.challenge(reply(401), &realm, now, true);
-                return outcome;
-            }
-            Verdict::Invalid(reason) => {
-                self.throttle.failed(source.ip(), now);
-                outcome.auth_failure = Some(format!("{reason} (user {:?}, realm {realm})", creds.username));
-                outcome.response = self.challenge(reply(401), &realm, now, false);
-                return outcome;
-            }
-        }
-        let Some(account) = account else { return outcome };
-        self.throttle.succeeded(source.ip());
-        outcome.authenticated = true;
-        if aor_user != creds.username {
+        if aor_user != auth.username {
             outcome.response = with_warning(reply(403), "To user does not match the authenticated user");
             return outcome;
         }
-        let aor = format!("sip:{aor_user}@{realm}");
-        outcome.response = self.update_bindings(req, &aor, &account, unix_now, source, transport, reply(200));
+        let aor = format!("sip:{aor_user}@{}", auth.realm);
+        outcome.response =
+            self.update_bindings(req, &aor, &auth.account, unix_now, origin.source, origin.transport, reply(200));
         outcome
     }
 
-    fn challenge(&mut self, mut resp: Response, realm: &str, now: Instant, stale: bool) -> Response {
+    fn challenge(&mut self, mut resp: Response, realm: &str, now: Instant, stale: bool, proxy: bool) -> Response {
         let mut values = digest::challenge_values(realm, &mut self.nonces, now, stale);
         if !self.config.prefer_sha256 {
             values.reverse();
         }
         for value in values {
-            voxide_sip::response::add_header(&mut resp, Header::WwwAuthenticate(headers::WwwAuthenticate::new(value)));
+            let header = if proxy {
+                Header::ProxyAuthenticate(headers::ProxyAuthenticate::new(value))
+            } else {
+                Header::WwwAuthenticate(headers::WwwAuthenticate::new(value))
+            };
+            voxide_sip::response::add_header(&mut resp, header);
         }
         resp
     }

@@ -11,6 +11,7 @@ use crate::stats::Stats;
 pub struct SwitchControl {
     directory: Directory,
     stats: Arc<Stats>,
+    media: Arc<voxide_media::MediaStats>,
     dropped_aors: tokio::sync::mpsc::UnboundedSender<String>,
 }
 
@@ -18,16 +19,17 @@ impl SwitchControl {
     pub(crate) fn new(
         directory: Directory,
         stats: Arc<Stats>,
+        media: Arc<voxide_media::MediaStats>,
         dropped_aors: tokio::sync::mpsc::UnboundedSender<String>,
     ) -> Self {
-        Self { directory, stats, dropped_aors }
+        Self { directory, stats, media, dropped_aors }
     }
 
     /// A control handle with no switch behind it (for tools and tests that
     /// only need the API).
     pub fn detached() -> Self {
         let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
-        Self::new(Directory::default(), Stats::shared(), tx)
+        Self::new(Directory::default(), Stats::shared(), Arc::default(), tx)
     }
 
     pub fn directory(&self) -> &Directory {
@@ -60,6 +62,15 @@ impl SwitchControl {
         self.drop_bindings(realm, username);
     }
 
+    /// A DID was bought or reassigned.
+    pub fn did_saved(&self, number: &str, tenant_id: i64, did_id: i64, extension_id: Option<i64>) {
+        self.directory.set_did(number, tenant_id, did_id, extension_id);
+    }
+
+    pub fn did_removed(&self, number: &str) {
+        self.directory.remove_did(number);
+    }
+
     fn drop_bindings(&self, realm: &str, username: &str) {
         let aor = format!("sip:{username}@{}", realm.to_ascii_lowercase());
         // The switch may have stopped; then there is nothing to drop.
@@ -67,6 +78,9 @@ impl SwitchControl {
     }
 
     pub fn metrics_text(&self) -> String {
+        use std::sync::atomic::Ordering::Relaxed;
+        self.stats.rtp_packets_relayed.store(self.media.packets_relayed.load(Relaxed), Relaxed);
+        self.stats.rtp_packets_lost.store(self.media.packets_lost.load(Relaxed), Relaxed);
         self.stats.render()
     }
 }

@@ -1,9 +1,12 @@
-//! The switch's in-memory view of who may register: SIP credentials per
-//! realm, kept in step with the store by the API (an extension created or
-//! deleted over REST takes effect on the next REGISTER).
+//! The switch's in-memory view of the numbering plan: SIP credentials per
+//! realm, extensions, and DID routes. The API keeps it in step with the
+//! store, so an extension or DID created or deleted over REST takes effect
+//! on the next REGISTER or INVITE without a store round trip.
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
+
+use voxide_b2bua::routing::{DidRoute, Numbering};
 
 pub use voxide_registrar::Account;
 
@@ -11,8 +14,14 @@ pub use voxide_registrar::Account;
 struct Inner {
     /// realm (tenant domain) → tenant id.
     realms: HashMap<String, i64>,
+    /// tenant id → realm.
+    realm_of: HashMap<i64, String>,
     /// (realm, username) → account.
     accounts: HashMap<(String, String), Account>,
+    /// extension id → (realm, username).
+    extensions: HashMap<i64, (String, String)>,
+    /// DID number → (tenant, did id, assigned extension id).
+    dids: HashMap<String, (i64, i64, Option<i64>)>,
 }
 
 /// Shared, cheap to clone; reads never wait on the store.
@@ -23,35 +32,57 @@ pub struct Directory {
 
 impl Directory {
     pub fn add_realm(&self, realm: &str, tenant_id: i64) {
-        self.write().realms.insert(realm.to_ascii_lowercase(), tenant_id);
+        let mut inner = self.write();
+        inner.realms.insert(realm.to_ascii_lowercase(), tenant_id);
+        inner.realm_of.insert(tenant_id, realm.to_ascii_lowercase());
     }
 
     pub fn tenant_of_realm(&self, realm: &str) -> Option<i64> {
         self.read().realms.get(&realm.to_ascii_lowercase()).copied()
     }
 
+    pub fn realm_of_tenant(&self, tenant_id: i64) -> Option<String> {
+        self.read().realm_of.get(&tenant_id).cloned()
+    }
+
     pub fn upsert(&self, realm: &str, username: &str, account: Account) {
-        self.write().accounts.insert((realm.to_ascii_lowercase(), username.to_string()), account);
+        let mut inner = self.write();
+        let realm = realm.to_ascii_lowercase();
+        inner.extensions.insert(account.extension_id, (realm.clone(), username.to_string()));
+        inner.accounts.insert((realm, username.to_string()), account);
     }
 
     /// Removes the account; returns it if it was there.
     pub fn remove(&self, realm: &str, username: &str) -> Option<Account> {
-        self.write().accounts.remove(&(realm.to_ascii_lowercase(), username.to_string()))
+        let mut inner = self.write();
+        let account = inner.accounts.remove(&(realm.to_ascii_lowercase(), username.to_string()))?;
+        inner.extensions.remove(&account.extension_id);
+        Some(account)
     }
 
     /// Removes whatever username `extension_id` had (used when it is renamed).
     pub fn remove_extension(&self, extension_id: i64) -> Vec<(String, String)> {
         let mut inner = self.write();
-        let keys: Vec<_> =
-            inner.accounts.iter().filter(|(_, a)| a.extension_id == extension_id).map(|(k, _)| k.clone()).collect();
-        for k in &keys {
-            inner.accounts.remove(k);
-        }
-        keys
+        let Some(key) = inner.extensions.remove(&extension_id) else { return Vec::new() };
+        inner.accounts.remove(&key);
+        vec![key]
     }
 
     pub fn lookup(&self, realm: &str, username: &str) -> Option<Account> {
         self.read().accounts.get(&(realm.to_ascii_lowercase(), username.to_string())).cloned()
+    }
+
+    /// (realm, username) of an extension.
+    pub fn extension(&self, extension_id: i64) -> Option<(String, String)> {
+        self.read().extensions.get(&extension_id).cloned()
+    }
+
+    pub fn set_did(&self, number: &str, tenant_id: i64, did_id: i64, extension_id: Option<i64>) {
+        self.write().dids.insert(number.to_string(), (tenant_id, did_id, extension_id));
+    }
+
+    pub fn remove_did(&self, number: &str) {
+        self.write().dids.remove(number);
     }
 
     /// Number of known accounts.
@@ -63,8 +94,8 @@ impl Directory {
         self.len() == 0
     }
 
-    // A poisoned lock only means a panic elsewhere mid-write of a HashMap
-    // insert/remove; the map itself is still consistent, so keep serving.
+    // A poisoned lock only means a panic elsewhere mid-insert of a HashMap;
+    // the map itself is still consistent, so keep serving.
     fn read(&self) -> std::sync::RwLockReadGuard<'_, Inner> {
         self.inner.read().unwrap_or_else(|p| p.into_inner())
     }
@@ -81,5 +112,20 @@ impl voxide_registrar::Accounts for Directory {
 
     fn account(&self, realm: &str, username: &str) -> Option<Account> {
         self.lookup(realm, username)
+    }
+}
+
+impl Numbering for Directory {
+    fn extension_id(&self, tenant_id: i64, username: &str) -> Option<i64> {
+        let inner = self.read();
+        let realm = inner.realm_of.get(&tenant_id)?;
+        inner.accounts.get(&(realm.clone(), username.to_string())).map(|a| a.extension_id)
+    }
+
+    fn did(&self, number: &str) -> Option<DidRoute> {
+        let inner = self.read();
+        let (tenant_id, did_id, ext) = *inner.dids.get(number)?;
+        let extension = ext.and_then(|id| inner.extensions.get(&id).map(|(_, user)| (id, user.clone())));
+        Some(DidRoute { tenant_id, did_id, extension })
     }
 }

@@ -19,6 +19,12 @@ use voxide_registrar::{BindingChange, Registrar};
 use voxide_sip::transaction::{Incoming, TransactionEvent, TransactionKey, TransactionLayer};
 use voxide_sip::{ParseError, Transport, parse_message, response_to};
 
+use voxide_b2bua::B2bua;
+use voxide_b2bua::routing::RouteTable;
+use voxide_media::{MediaEngine, MediaEvent};
+
+use crate::calls::{Calls, Trunk};
+use crate::cdr::CdrWriter;
 use crate::directory::Directory;
 use crate::persist::Persist;
 use crate::stats::Stats;
@@ -35,8 +41,17 @@ pub(crate) struct Driver {
     pub(crate) directory: Directory,
     pub(crate) stats: Arc<Stats>,
     pub(crate) persist: Persist,
-    /// Where each server transaction's responses go.
+    /// Where each transaction's messages go.
     pub(crate) peers: HashMap<TransactionKey, (SocketAddr, Transport)>,
+    pub(crate) b2bua: B2bua,
+    pub(crate) media: MediaEngine,
+    pub(crate) calls: Calls,
+    pub(crate) next_call: u64,
+    pub(crate) cdr: CdrWriter,
+    pub(crate) routes: RouteTable,
+    pub(crate) trunks: Vec<Trunk>,
+    /// Tenant of calls that name none (e.g. from an unknown trunk).
+    pub(crate) default_tenant: i64,
 }
 
 impl Driver {
@@ -44,11 +59,15 @@ impl Driver {
         mut self,
         mut inbound: mpsc::Receiver<Inbound>,
         mut dropped_aors: mpsc::UnboundedReceiver<String>,
+        mut media_events: mpsc::UnboundedReceiver<MediaEvent>,
         shutdown: CancellationToken,
     ) {
         let mut housekeeping = tokio::time::interval(Duration::from_secs(1));
         loop {
-            let deadline = self.layer.poll_timeout();
+            let deadline = match (self.layer.poll_timeout(), self.b2bua.poll_timeout()) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
             let sleep = async {
                 match deadline {
                     Some(at) => tokio::time::sleep_until(at.into()).await,
@@ -60,14 +79,28 @@ impl Driver {
                     Some(msg) => self.handle_inbound(msg).await,
                     None => break,
                 },
-                () = sleep => self.layer.handle_timeout(Instant::now()),
+                () = sleep => {
+                    let now = Instant::now();
+                    self.layer.handle_timeout(now);
+                    self.b2bua.handle_timeout(now);
+                }
                 Some(aor) = dropped_aors.recv() => self.registrar.drop_aor(&aor),
+                Some(MediaEvent::Timeout { id, leg }) = media_events.recv() => {
+                    tracing::info!(call = id, ?leg, "no RTP from a leg: hanging up");
+                    self.b2bua.hangup(Instant::now(), id, voxide_b2bua::HangupCause::MediaTimeout);
+                }
                 _ = housekeeping.tick() => self.registrar.handle_timeout(Instant::now(), unix_now()),
                 () = shutdown.cancelled() => break,
             }
             self.drain().await;
         }
+        // Calls in progress get BYE and a CDR saying why.
+        for id in self.call_ids() {
+            self.b2bua.hangup(Instant::now(), id, voxide_b2bua::HangupCause::SystemShutdown);
+        }
+        self.drain().await;
         self.persist.flush().await;
+        self.cdr.flush().await;
     }
 
     async fn handle_inbound(&mut self, msg: Inbound) {
@@ -100,6 +133,10 @@ impl Driver {
             Ok(Incoming::Request { key }) => {
                 self.peers.insert(key, (msg.source, msg.transport));
             }
+            Ok(Incoming::Stray(SipMessage::Request(ack))) => {
+                let flow = voxide_b2bua::Flow { addr: msg.source, transport: msg.transport };
+                self.b2bua.request(now, None, ack, flow);
+            }
             Ok(Incoming::Stray(_)) | Ok(Incoming::Absorbed { .. }) => {}
             Ok(Incoming::Response { .. }) | Ok(Incoming::Ack { .. }) => {}
             Err(e) => {
@@ -111,13 +148,30 @@ impl Driver {
 
     /// Handles events and sends what the cores produced.
     async fn drain(&mut self) {
-        while let Some(event) = self.layer.poll_event() {
-            match event {
-                TransactionEvent::Request { key, request } => self.handle_request(key, request),
-                TransactionEvent::Terminated { key } => {
-                    self.peers.remove(&key);
+        loop {
+            while let Some(event) = self.layer.poll_event() {
+                let now = Instant::now();
+                match event {
+                    TransactionEvent::Request { key, request } => self.handle_request(key, request),
+                    TransactionEvent::Response { key, response } => self.b2bua.response(now, &key, response),
+                    TransactionEvent::Timeout { key } | TransactionEvent::TransportError { key } => {
+                        if key.is_client() {
+                            self.b2bua.timeout(now, &key);
+                        }
+                    }
+                    TransactionEvent::Ack { key, request } => {
+                        if let Some(&(addr, transport)) = self.peers.get(&key) {
+                            self.b2bua.request(now, None, request, voxide_b2bua::Flow { addr, transport });
+                        }
+                    }
+                    TransactionEvent::Terminated { key } => {
+                        self.peers.remove(&key);
+                    }
                 }
-                _ => {}
+            }
+            self.run_b2bua_commands().await;
+            if self.b2bua_idle() {
+                break;
             }
         }
         while let Some(tx) = self.layer.poll_transmit() {
@@ -135,9 +189,34 @@ impl Driver {
         self.stats.bindings.store(self.registrar.location().len() as i64, Ordering::Relaxed);
     }
 
+    /// Whether the B2BUA's commands produced no new transaction events.
+    fn b2bua_idle(&self) -> bool {
+        !self.layer.has_events()
+    }
+
     fn handle_request(&mut self, key: TransactionKey, req: Request) {
         let Some(&(source, transport)) = self.peers.get(&key) else { return };
         let tag = voxide_sip::response::random_token();
+        let now = Instant::now();
+        let flow = voxide_b2bua::Flow { addr: source, transport };
+        let in_dialog = req.to_header().is_ok_and(|t| t.value().contains("tag="));
+        if req.method == Method::Invite && !in_dialog {
+            if unsupported_requirements(&req).is_none() {
+                return self.admit_invite(key, req, source, transport);
+            }
+        } else if req.method == Method::Cancel {
+            let answered =
+                key.cancelled_invite().is_some_and(|invite| self.b2bua.cancel(now, &invite, key.clone(), &req));
+            if !answered {
+                self.respond(&key, response_to(&req, 481, &tag));
+            }
+            return;
+        } else if in_dialog && req.method != Method::Register && req.method != Method::Options {
+            if !self.b2bua.request(now, Some(key.clone()), req.clone(), flow) {
+                self.respond(&key, response_to(&req, 481, &tag));
+            }
+            return;
+        }
         let response = if let Some(unsupported) = unsupported_requirements(&req) {
             let mut r = response_to(&req, 420, &tag);
             voxide_sip::response::add_header(&mut r, Header::Unsupported(headers::Unsupported::new(unsupported)));
@@ -188,12 +267,10 @@ impl Driver {
                 Method::Ack => return,
             }
         };
-        if let Err(e) = self.layer.send_response(Instant::now(), &key, response) {
-            tracing::debug!(cause = %e, "could not send response");
-        }
+        self.respond(&key, response);
     }
 
-    async fn send_bytes(&self, peer: SocketAddr, transport: Transport, bytes: Bytes) {
+    pub(crate) async fn send_bytes(&self, peer: SocketAddr, transport: Transport, bytes: Bytes) {
         Stats::inc(&self.stats.sip_messages_out);
         match transport {
             Transport::Udp => {

@@ -7,6 +7,8 @@
 //! binding writes), `directory` (credentials known to the registrar),
 //! `stats` (counters for `/metrics`), `control` (the handle the API holds).
 
+mod calls;
+mod cdr;
 mod control;
 mod directory;
 mod driver;
@@ -22,10 +24,14 @@ use tokio::net::{TcpListener, UdpSocket};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
+use voxide_b2bua::routing::RouteTable;
+use voxide_b2bua::{B2bua, B2buaConfig};
+use voxide_media::{MediaConfig, MediaEngine};
 use voxide_registrar::{Registrar, RegistrarConfig};
 use voxide_sip::transaction::{TimerConfig, TransactionLayer};
 use voxide_store::{Store, StoreError};
 
+pub use calls::Trunk;
 pub use control::SwitchControl;
 pub use directory::{Account, Directory};
 pub use stats::Stats;
@@ -40,6 +46,12 @@ pub struct SipSockets {
 #[derive(Debug, Clone)]
 pub struct SwitchConfig {
     pub registrar: RegistrarConfig,
+    pub b2bua: B2buaConfig,
+    pub media: MediaConfig,
+    pub routes: RouteTable,
+    pub trunks: Vec<Trunk>,
+    /// The tenant of calls from trunks to numbers no tenant owns.
+    pub default_tenant: i64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -71,6 +83,9 @@ pub async fn start(
         let account = Account { tenant_id: ext.tenant_id, extension_id: ext.id, password: ext.sip_password };
         directory.upsert(&ext.domain, &ext.sip_username, account);
     }
+    for did in store.dids(None).await? {
+        directory.set_did(&did.phonenumber, did.tenant_id, did.id, did.extension_id);
+    }
     let now = Instant::now();
     let mut registrar = Registrar::new(config.registrar, now);
     let unix_now = driver::unix_now();
@@ -81,8 +96,10 @@ pub async fn start(
     registrar.restore(restored);
 
     let stats = Stats::shared();
+    let (media_tx, media_rx) = mpsc::unbounded_channel();
+    let media = MediaEngine::new(config.media.clone(), media_tx);
     let (aor_tx, aor_rx) = mpsc::unbounded_channel();
-    let control = SwitchControl::new(directory.clone(), stats.clone(), aor_tx);
+    let control = SwitchControl::new(directory.clone(), stats.clone(), media.stats().clone(), aor_tx);
     let (in_tx, in_rx) = mpsc::channel(4096);
     let udp = Arc::new(sockets.udp);
     let writers = transport::TcpWriters::default();
@@ -101,9 +118,17 @@ pub async fn start(
         registrar,
         directory,
         stats,
-        persist: persist::Persist::start(store),
+        persist: persist::Persist::start(store.clone()),
         peers: HashMap::new(),
+        b2bua: B2bua::new(config.b2bua),
+        media,
+        calls: HashMap::new(),
+        next_call: 0,
+        cdr: cdr::CdrWriter::start(store),
+        routes: config.routes,
+        trunks: config.trunks,
+        default_tenant: config.default_tenant,
     };
-    let done = tokio::spawn(driver.run(in_rx, aor_rx, shutdown));
+    let done = tokio::spawn(driver.run(in_rx, aor_rx, media_rx, shutdown));
     Ok(Switch { control, done })
 }

@@ -8,7 +8,7 @@ use std::net::{IpAddr, SocketAddr};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use toml::Table;
-use voxide_providers::ProviderConfig;
+use voxide_providers::{FlowrouteConfig, ProviderConfig};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -75,6 +75,44 @@ impl Default for MediaSection {
     fn default() -> Self {
         Self { rtp_ports: "20000-30000".into(), public_ip: String::new(), rtp_timeout_secs: 60 }
     }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CallsSection {
+    /// Give up on an unanswered call after this many seconds (480, NO_ANSWER).
+    pub ring_timeout_secs: u32,
+}
+
+impl Default for CallsSection {
+    fn default() -> Self {
+        Self { ring_timeout_secs: 60 }
+    }
+}
+
+/// A SIP trunk: calls from its address are trusted as the carrier's and
+/// may reach our DIDs; dialled numbers matching its prefixes leave through it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrunkConfig {
+    pub name: String,
+    /// `host:port` of the carrier's SIP server (an IP address).
+    pub address: String,
+    #[serde(default = "default_transport")]
+    pub transport: String,
+    /// Dialled numbers starting with any of these go out through this trunk.
+    #[serde(default)]
+    pub prefixes: Vec<String>,
+    /// Digits removed from the front of the number before sending.
+    #[serde(default)]
+    pub strip: usize,
+    /// Digits put in front after stripping.
+    #[serde(default)]
+    pub prepend: String,
+}
+
+fn default_transport() -> String {
+    "udp".into()
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -149,7 +187,9 @@ pub struct Config {
     pub stt: SttSection,
     pub api: ApiSection,
     pub log: LogSection,
+    pub calls: CallsSection,
     pub provider: ProviderConfig,
+    pub trunks: Vec<TrunkConfig>,
 }
 
 /// Every problem found, one line each.
@@ -157,7 +197,8 @@ pub struct Config {
 #[error("invalid configuration:\n  {}", .0.join("\n  "))]
 pub struct ConfigErrors(pub Vec<String>);
 
-const SECTIONS: [&str; 9] = ["sip", "http", "media", "store", "recordings", "stt", "api", "log", "provider"];
+const SECTIONS: [&str; 11] =
+    ["sip", "http", "media", "store", "recordings", "stt", "api", "log", "calls", "provider", "trunks"];
 
 impl Config {
     /// Reads `path` (when given), applies `env` overrides, validates.
@@ -186,7 +227,9 @@ impl Config {
             stt: section(&table, "stt", &mut errors),
             api: section(&table, "api", &mut errors),
             log: section(&table, "log", &mut errors),
+            calls: section(&table, "calls", &mut errors),
             provider: provider_section(&table, &mut errors),
+            trunks: trunks_section(&table, &mut errors),
         };
         for key in table.keys().filter(|k| !SECTIONS.contains(&k.as_str())) {
             errors.push(format!("{key}: unknown section"));
@@ -245,8 +288,24 @@ impl Config {
         if self.http.max_body_bytes < 1024 {
             bad("http.max_body_bytes", "must be at least 1024".into());
         }
+        if self.calls.ring_timeout_secs == 0 {
+            bad("calls.ring_timeout_secs", "must be at least 1".into());
+        }
         if tracing_subscriber::EnvFilter::try_new(&self.log.level).is_err() {
             bad("log.level", format!("{:?} is not a log filter", self.log.level));
+        }
+    }
+
+    /// The address SDP and SIP headers advertise: `media.public_ip`, else
+    /// the SIP listen address, else loopback when that is a wildcard.
+    pub fn advertised_ip(&self) -> IpAddr {
+        if let Ok(ip) = self.media.public_ip.parse() {
+            return ip;
+        }
+        match self.sip.listen.parse::<SocketAddr>() {
+            Ok(a) if !a.ip().is_unspecified() => a.ip(),
+            Ok(a) if a.is_ipv6() => IpAddr::V6(std::net::Ipv6Addr::LOCALHOST),
+            _ => IpAddr::V4(std::net::Ipv4Addr::LOCALHOST),
         }
     }
 
@@ -269,12 +328,16 @@ fn apply_env(table: &mut Table, env: impl Iterator<Item = (String, String)>, err
             continue; // e.g. VOXIDE_TEST_…: not a setting
         }
         let key = key.to_ascii_lowercase();
-        let parsed = format!("v = {value}")
-            .parse::<Table>()
-            .ok()
-            .and_then(|mut t| t.remove("v"))
-            .filter(|v| !v.is_table())
-            .unwrap_or_else(|| toml::Value::String(value.clone()));
+        let parsed = if is_text_key(&section, &key) {
+            toml::Value::String(value.clone())
+        } else {
+            format!("v = {value}")
+                .parse::<Table>()
+                .ok()
+                .and_then(|mut t| t.remove("v"))
+                .filter(|v| !v.is_table())
+                .unwrap_or_else(|| toml::Value::String(value.clone()))
+        };
         match table.entry(section.clone()).or_insert_with(|| toml::Value::Table(Table::new())) {
             toml::Value::Table(t) => {
                 t.insert(key, parsed);
@@ -282,6 +345,17 @@ fn apply_env(table: &mut Table, env: impl Iterator<Item = (String, String)>, err
             _ => errors.push(format!("{section}: must be a table (set by {name})")),
         }
     }
+}
+
+/// Whether `section.key` holds text, so an environment value for it is taken
+/// as given even when it reads as a number (a numeric Flowroute access key,
+/// an all-digit token).
+fn is_text_key(section: &str, key: &str) -> bool {
+    let defaults = toml::Value::try_from(Config::default()).ok().and_then(|c| c.get(section).cloned());
+    let flowroute = (section == "provider")
+        .then(|| toml::Value::try_from(ProviderConfig::Flowroute(FlowrouteConfig::new("", ""))).ok())
+        .flatten();
+    [defaults, flowroute].iter().flatten().any(|t| t.get(key).is_some_and(toml::Value::is_str))
 }
 
 /// Deserialises one section key by key, so every bad key is reported, not
@@ -310,6 +384,29 @@ fn section<T: DeserializeOwned + Serialize + Default>(table: &Table, name: &str,
         }
     }
     toml::Value::Table(merged).try_into::<T>().unwrap_or_default()
+}
+
+fn trunks_section(table: &Table, errors: &mut Vec<String>) -> Vec<TrunkConfig> {
+    let Some(v) = table.get("trunks") else { return Vec::new() };
+    let trunks: Vec<TrunkConfig> = match v.clone().try_into() {
+        Ok(t) => t,
+        Err(e) => {
+            errors.push(format!("trunks: {}", e.message()));
+            return Vec::new();
+        }
+    };
+    for (i, t) in trunks.iter().enumerate() {
+        if t.address.parse::<SocketAddr>().is_err() {
+            errors.push(format!("trunks[{i}].address: {:?} is not an address such as 192.0.2.10:5060", t.address));
+        }
+        if !matches!(t.transport.as_str(), "udp" | "tcp") {
+            errors.push(format!("trunks[{i}].transport: must be \"udp\" or \"tcp\""));
+        }
+        if t.prefixes.iter().any(|p| !p.chars().all(|c| c.is_ascii_digit())) {
+            errors.push(format!("trunks[{i}].prefixes: prefixes are digits"));
+        }
+    }
+    trunks
 }
 
 fn provider_section(table: &Table, errors: &mut Vec<String>) -> ProviderConfig {
@@ -356,6 +453,24 @@ mod tests {
         assert_eq!(c.sip.min_expires, 30);
         assert_eq!(c.rtp_ports(), Some((40000, 40100)));
         assert_eq!(c.store.url, "postgres://u@localhost/v");
+    }
+
+    #[test]
+    fn numeric_looking_text_settings_from_env_stay_text() {
+        let c = Config::load(
+            None,
+            env(&[
+                ("VOXIDE_PROVIDER_KIND", "flowroute"),
+                ("VOXIDE_PROVIDER_ACCESS_KEY", "12345678"),
+                ("VOXIDE_PROVIDER_SECRET_KEY", "true"),
+                ("VOXIDE_PROVIDER_TIMEOUT_SECS", "5"),
+                ("VOXIDE_API_BOOTSTRAP_TOKEN", "1234567890123456"),
+            ]),
+        )
+        .unwrap();
+        let ProviderConfig::Flowroute(f) = &c.provider else { panic!("{:?}", c.provider) };
+        assert_eq!((f.access_key.as_str(), f.secret_key.as_str(), f.timeout_secs), ("12345678", "true", 5));
+        assert_eq!(c.api.bootstrap_token, "1234567890123456");
     }
 
     #[test]

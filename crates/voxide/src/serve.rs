@@ -5,11 +5,17 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+use std::net::SocketAddr;
 use tokio_util::sync::CancellationToken;
 use voxide_api::{AppState, HttpOptions};
 use voxide_providers::Provider;
 use voxide_registrar::RegistrarConfig;
-use voxide_switch::{SipSockets, SwitchConfig};
+
+use voxide_b2bua::B2buaConfig;
+use voxide_b2bua::routing::{RouteTable, Rule};
+use voxide_media::MediaConfig;
+use voxide_sip::Transport;
+use voxide_switch::{SipSockets, SwitchConfig, Trunk};
 
 use crate::config::Config;
 use crate::setup;
@@ -28,7 +34,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     provider.restore_owned(store.dids(None).await?.into_iter().map(|d| d.phonenumber));
 
     let shutdown = CancellationToken::new();
-    let sip_addr: std::net::SocketAddr = config.sip.listen.parse()?;
+    let sip_addr: SocketAddr = config.sip.listen.parse()?;
     let sockets = SipSockets {
         udp: tokio::net::UdpSocket::bind(sip_addr).await.with_context(|| format!("binding SIP UDP {sip_addr}"))?,
         tcp: tokio::net::TcpListener::bind(sip_addr).await.with_context(|| format!("binding SIP TCP {sip_addr}"))?,
@@ -44,6 +50,32 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             auth_failure_window: Duration::from_secs(config.sip.auth_failure_window_secs.into()),
             prefer_sha256: config.sip.digest_prefer_sha256,
         },
+        b2bua: B2buaConfig {
+            sip_addr: SocketAddr::new(config.advertised_ip(), sip_addr.port()),
+            media_ip: config.advertised_ip(),
+            ring_timeout: Duration::from_secs(config.calls.ring_timeout_secs.into()),
+            t1: Duration::from_millis(500),
+        },
+        media: MediaConfig {
+            bind_ip: sip_addr.ip(),
+            public_ip: config.advertised_ip(),
+            ports: config.rtp_ports().unwrap_or((20000, 30000)),
+            rtp_timeout: Duration::from_secs(config.media.rtp_timeout_secs.into()),
+        },
+        routes: RouteTable::standard(trunk_rules(&config)),
+        trunks: config
+            .trunks
+            .iter()
+            .filter_map(|t| {
+                Some(Trunk {
+                    name: t.name.clone(),
+                    addr: t.address.parse().ok()?,
+                    transport: if t.transport == "tcp" { Transport::Tcp } else { Transport::Udp },
+                    tenant_id: Some(tenant.id),
+                })
+            })
+            .collect(),
+        default_tenant: tenant.id,
     };
     let switch = voxide_switch::start(switch_config, store.clone(), sockets, shutdown.child_token()).await?;
 
@@ -71,6 +103,22 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     store.close_unfinished_cdrs("SYSTEM_SHUTDOWN").await?;
     store.close().await;
     Ok(())
+}
+
+/// One prefix rule per trunk prefix, in configuration order.
+fn trunk_rules(config: &Config) -> Vec<Rule> {
+    config
+        .trunks
+        .iter()
+        .flat_map(|t| {
+            t.prefixes.iter().map(|p| Rule::Prefix {
+                prefix: p.clone(),
+                trunk: t.name.clone(),
+                strip: t.strip,
+                prepend: t.prepend.clone(),
+            })
+        })
+        .collect()
 }
 
 async fn wait_for_signal() {

@@ -155,6 +155,11 @@ impl TransactionLayer {
         self.events.pop_front()
     }
 
+    /// Whether notifications are waiting.
+    pub fn has_events(&self) -> bool {
+        !self.events.is_empty()
+    }
+
     /// State of a live transaction; `None` once it has been removed.
     pub fn state(&self, key: &TransactionKey) -> Option<TransactionState> {
         self.transactions.get(key).map(|entry| entry.transaction.state())

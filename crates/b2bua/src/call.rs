@@ -1,0 +1,308 @@
+//! One call: leg A (the caller's dialog, we are its UAS) and leg B (the
+//! callee's, we are its UAC, forked to every target until one answers).
+
+use std::time::{Duration, Instant};
+
+use rsip::{Request, Response};
+use voxide_sdp::{Direction, Sdp};
+use voxide_sip::transaction::TransactionKey;
+
+use crate::build::{self, Flow, RequestSpec};
+use crate::cause::{self, HangupCause};
+use crate::{B2buaConfig, Command, NewCall, Side};
+
+/// How long an ended call lingers to ACK and BYE a late 2xx from a fork.
+const LINGER: Duration = Duration::from_secs(32);
+
+/// One place to send the INVITE.
+#[derive(Debug, Clone)]
+pub struct Target {
+    /// Request-URI (a registered Contact, or the trunk's URI).
+    pub uri: String,
+    /// To header value.
+    pub to: String,
+    pub flow: Flow,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    Ringing,
+    /// 2xx sent to A, waiting for its ACK.
+    Answered,
+    Confirmed,
+    /// Over; lingering for late messages.
+    Ended,
+    Gone,
+}
+
+pub(crate) struct LegA {
+    pub(crate) key: TransactionKey,
+    pub(crate) invite: Request,
+    pub(crate) call_id: String,
+    pub(crate) flow: Flow,
+    /// Our To-tag.
+    local_tag: String,
+    /// A's From value (with its tag): the To of requests we send A.
+    remote: String,
+    /// A's To value with our tag: the From of requests we send A.
+    local: String,
+    target: String,
+    route: Vec<String>,
+    cseq: u32,
+}
+
+pub(crate) struct Fork {
+    pub(crate) branch: String,
+    target: Target,
+    provisional: bool,
+    final_status: Option<u16>,
+    cancel_pending: bool,
+}
+
+pub(crate) struct LegB {
+    pub(crate) call_id: String,
+    pub(crate) forks: Vec<Fork>,
+    winner: Option<usize>,
+    /// Our From value (with our tag).
+    local: String,
+    /// The callee's To value with its tag, once answered.
+    remote: String,
+    target: String,
+    route: Vec<String>,
+    cseq: u32,
+    invite: Option<Request>,
+}
+
+/// A request relayed from one leg to the other, waiting for its answer.
+struct Pending {
+    from: Side,
+    key: TransactionKey,
+    request: Request,
+    branch: String,
+}
+
+pub(crate) struct Call {
+    pub(crate) id: u64,
+    pub(crate) uuid: String,
+    state: State,
+    pub(crate) a: LegA,
+    pub(crate) b: LegB,
+    media_ports: (u16, u16),
+    media_ip: std::net::IpAddr,
+    sdp_version: u64,
+    ring_deadline: Instant,
+    /// Retransmission of our 2xx to A until its ACK: (next, interval, give up).
+    ok_retransmit: Option<(Instant, Duration, Instant)>,
+    ok_response: Option<Response>,
+    pending: Vec<Pending>,
+    ended_at: Option<Instant>,
+    /// Branches created since the manager last looked.
+    fresh_branches: Vec<String>,
+}
+
+impl Call {
+    pub(crate) fn start(now: Instant, cfg: &B2buaConfig, new: NewCall) -> (Call, Vec<Command>) {
+        let a_from = build::from_value(&new.invite);
+        let a_to = build::to_value(&new.invite);
+        let local_tag = voxide_sip::response::random_token();
+        let a = LegA {
+            key: new.key,
+            call_id: build::call_id(&new.invite),
+            flow: new.a_flow,
+            local: format!("{a_to};tag={local_tag}"),
+            remote: a_from.clone(),
+            target: build::contact_uri(&new.invite.headers).unwrap_or_else(|| new.invite.uri.to_string()),
+            route: build::record_route(&new.invite.headers),
+            local_tag,
+            cseq: 0,
+            invite: new.invite,
+        };
+        let b = LegB {
+            call_id: format!("{}@voxide", voxide_sip::response::random_token()),
+            forks: new
+                .targets
+                .into_iter()
+                .map(|target| Fork {
+                    branch: build::new_branch(),
+                    target,
+                    provisional: false,
+                    final_status: None,
+                    cancel_pending: false,
+                })
+                .collect(),
+            winner: None,
+            local: format!("{};tag={}", build::without_tag(&a_from), voxide_sip::response::random_token()),
+            remote: String::new(),
+            target: String::new(),
+            route: Vec::new(),
+            cseq: 1,
+            invite: None,
+        };
+        let mut call = Call {
+            id: new.id,
+            uuid: new.call_uuid,
+            state: State::Ringing,
+            a,
+            b,
+            media_ports: new.media_ports,
+            media_ip: cfg.media_ip,
+            sdp_version: 1,
+            ring_deadline: now + cfg.ring_timeout,
+            ok_retransmit: None,
+            ok_response: None,
+            pending: Vec::new(),
+            ended_at: None,
+            fresh_branches: Vec::new(),
+        };
+        let mut out = vec![Command::Respond {
+            key: call.a.key.clone(),
+            response: voxide_sip::response_to(&call.a.invite, 100, ""),
+        }];
+        if let Some((addr, _)) = call.sdp_of(&call.a.invite.body, &call.a.invite.headers) {
+            out.push(Command::MediaRemote { call: call.id, side: Side::A, addr });
+        }
+        let (headers, raw) = (call.a.invite.headers.clone(), call.a.invite.body.clone());
+        let body = call.anchored_body(&headers, &raw, Side::B);
+        let extra = {
+            let mut e = build::passed_headers(&call.a.invite.headers);
+            e.push(("X-Call-UUID".into(), call.uuid.clone()));
+            e.push(("Allow".into(), voxide_sip::ALLOW.into()));
+            e.push(("Supported".into(), "timer".into()));
+            e
+        };
+        let max_forwards = max_forwards(&call.a.invite).saturating_sub(1);
+        for fork in &call.b.forks {
+            let spec = RequestSpec {
+                method: "INVITE",
+                uri: &fork.target.uri,
+                via_host: cfg.sip_addr,
+                transport: fork.target.flow.transport,
+                branch: &fork.branch,
+                from: &call.b.local,
+                to: &fork.target.to,
+                call_id: &call.b.call_id,
+                cseq: 1,
+                contact: Some(&contact(cfg, "voxide", fork.target.flow)),
+                route: &[],
+                max_forwards,
+                extra: extra.clone(),
+                body: body.as_ref().map(|(ct, b)| (ct.as_str(), b.as_slice())),
+            };
+            if let Some(req) = build::request(&spec) {
+                call.b.invite.get_or_insert_with(|| req.clone());
+                out.push(Command::Request { flow: fork.target.flow, request: req });
+            }
+        }
+        if call.b.forks.is_empty() {
+            out.extend(call.fail_a(HangupCause::UserNotRegistered, now));
+        }
+        (call, out)
+    }
+
+    pub(crate) fn finished(&self) -> bool {
+        self.state == State::Gone
+    }
+
+    pub(crate) fn new_branches(&self) -> Vec<String> {
+        self.fresh_branches.clone()
+    }
+
+    pub(crate) fn next_timeout(&self) -> Option<Instant> {
+        match self.state {
+            State::Ringing => Some(self.ring_deadline),
+            State::Answered => self.ok_retransmit.map(|(next, _, _)| next),
+            State::Ended => self.ended_at.map(|t| t + LINGER),
+            State::Confirmed | State::Gone => None,
+        }
+    }
+
+    pub(crate) fn on_timer(&mut self, now: Instant, cfg: &B2buaConfig) -> Vec<Command> {
+        match self.state {
+            State::Ringing if now >= self.ring_deadline => {
+                let mut out = self.cancel_forks(cfg);
+                out.extend(self.fail_a(HangupCause::NoAnswer, now));
+                out
+            }
+            State::Answered => {
+                let Some((next, interval, give_up)) = self.ok_retransmit else { return Vec::new() };
+                if now >= give_up {
+                    // A never ACKed our 2xx (RFC 3261 §13.3.1.4): end the call.
+                    return self.hangup(now, cfg, HangupCause::RecoveryOnTimerExpire);
+                }
+                if now < next {
+                    return Vec::new();
+                }
+                let interval = (interval * 2).min(Duration::from_secs(4));
+                self.ok_retransmit = Some((now + interval, interval, give_up));
+                match &self.ok_response {
+                    Some(r) => vec![Command::Respond { key: self.a.key.clone(), response: r.clone() }],
+                    None => Vec::new(),
+                }
+            }
+            State::Ended if self.ended_at.is_some_and(|t| now >= t + LINGER) => {
+                self.state = State::Gone;
+                Vec::new()
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    /// The caller gave up while ringing.
+    pub(crate) fn on_cancel(
+        &mut self,
+        now: Instant,
+        cfg: &B2buaConfig,
+        key: TransactionKey,
+        cancel: &Request,
+    ) -> Vec<Command> {
+        let mut out = vec![Command::Respond { key, response: voxide_sip::response_to(cancel, 200, &self.a.local_tag) }];
+        if self.state == State::Ringing {
+            out.extend(self.cancel_forks(cfg));
+            out.extend(self.fail_a(HangupCause::OriginatorCancel, now));
+        }
+        out
+    }
+
+    pub(crate) fn hangup(&mut self, now: Instant, cfg: &B2buaConfig, cause: HangupCause) -> Vec<Command> {
+        match self.state {
+            State::Ringing => {
+                let mut out = self.cancel_forks(cfg);
+                out.extend(self.fail_a(cause, now));
+                out
+            }
+            State::Answered | State::Confirmed => {
+                let mut out = Vec::new();
+                out.extend(self.bye(cfg, Side::A));
+                out.extend(self.bye(cfg, Side::B));
+                out.extend(self.end(now, cause));
+                out
+            }
+            State::Ended | State::Gone => Vec::new(),
+        }
+    }
+}
+
+mod dialog;
+mod media;
+mod responses;
+
+/// Our Contact URI toward a flow.
+fn contact(cfg: &B2buaConfig, user: &str, flow: Flow) -> String {
+    match flow.transport {
+        voxide_sip::Transport::Udp => format!("sip:{user}@{}", cfg.sip_addr),
+        voxide_sip::Transport::Tcp => format!("sip:{user}@{};transport=tcp", cfg.sip_addr),
+    }
+}
+
+fn max_forwards(req: &Request) -> u32 {
+    use rsip::prelude::*;
+    req.max_forwards_header().ok().and_then(|m| m.num().ok()).unwrap_or(70)
+}
+
+/// Whether an SDP body puts the stream on hold.
+fn is_hold(sdp: &Sdp, index: usize) -> bool {
+    matches!(sdp.direction(index), Direction::SendOnly | Direction::Inactive)
+        || sdp.connection(index).is_some_and(|ip| ip.is_unspecified())
+}
+
+pub(crate) use cause::best_failure;

@@ -1,0 +1,223 @@
+//! In-dialog work: requests arriving from either leg, BYE, CANCEL, and the
+//! end of a call.
+
+use std::time::Instant;
+
+use rsip::{Method, Request};
+use voxide_sip::transaction::TransactionKey;
+
+use super::{Call, Pending, State, contact};
+use crate::build::{self, Flow, RequestSpec};
+use crate::{B2buaConfig, Command, HangupCause, Side};
+
+impl Call {
+    /// A request within one of the call's dialogs. Returns whether it was
+    /// ours to handle.
+    pub(crate) fn on_request(
+        &mut self,
+        now: Instant,
+        cfg: &B2buaConfig,
+        key: Option<TransactionKey>,
+        req: Request,
+        flow: Flow,
+    ) -> (bool, Vec<Command>) {
+        let from = if build::call_id(&req) == self.a.call_id { Side::A } else { Side::B };
+        if req.method == Method::Ack {
+            if from == Side::A && self.state == State::Answered {
+                self.state = State::Confirmed;
+                self.ok_retransmit = None;
+            }
+            return (true, Vec::new());
+        }
+        let Some(key) = key else { return (false, Vec::new()) };
+        // Requests of an ended call are answered as if the dialog is gone.
+        if matches!(self.state, State::Ended | State::Gone) {
+            return (false, Vec::new());
+        }
+        let tag = match from {
+            Side::A => self.a.local_tag.clone(),
+            Side::B => String::new(),
+        };
+        if req.method == Method::Bye {
+            if from == Side::B && self.b.winner.is_none() {
+                return (false, Vec::new());
+            }
+            let mut out = vec![Command::Respond { key, response: voxide_sip::response_to(&req, 200, &tag) }];
+            let other = if from == Side::A { Side::B } else { Side::A };
+            if self.state == State::Ringing {
+                out.extend(self.cancel_forks(cfg));
+            } else {
+                out.extend(self.bye(cfg, other));
+            }
+            out.extend(self.end(now, HangupCause::NormalClearing));
+            return (true, out);
+        }
+        if self.state == State::Ringing || self.pending.iter().any(|p| p.from == from && p.request.method == req.method)
+        {
+            // Early-dialog target refreshes and glare: ask to retry (RFC 3261 §14.1).
+            let mut r = voxide_sip::response_to(&req, 491, &tag);
+            voxide_sip::response::add_header(&mut r, rsip::Header::Other("Retry-After".into(), "1".into()));
+            return (true, vec![Command::Respond { key, response: r }]);
+        }
+        (true, self.relay_request(cfg, from, key, req, flow))
+    }
+
+    /// Forwards a mid-dialog request (re-INVITE, UPDATE, INFO, …) to the other leg.
+    fn relay_request(
+        &mut self,
+        cfg: &B2buaConfig,
+        from: Side,
+        key: TransactionKey,
+        req: Request,
+        flow: Flow,
+    ) -> Vec<Command> {
+        let mut out = Vec::new();
+        let to = if from == Side::A { Side::B } else { Side::A };
+        if from == Side::A {
+            self.a.flow = flow;
+        }
+        out.extend(self.note_sdp(from, &req.headers, &req.body));
+        let body = self.anchored_body(&req.headers, &req.body, to);
+        let branch = build::new_branch();
+        let extra = build::passed_headers(&req.headers);
+        let Some((request, dest)) = self.in_dialog(cfg, to, req.method.to_string().as_str(), &branch, extra, body)
+        else {
+            return vec![Command::Respond { key, response: voxide_sip::response_to(&req, 500, "") }];
+        };
+        self.fresh_branches.push(branch.clone());
+        self.pending.push(Pending { from, key, request: req, branch });
+        out.push(Command::Request { flow: dest, request });
+        out
+    }
+
+    /// Builds a request in `side`'s dialog; returns it and where it goes.
+    pub(super) fn in_dialog(
+        &mut self,
+        cfg: &B2buaConfig,
+        side: Side,
+        method: &str,
+        branch: &str,
+        extra: Vec<(String, String)>,
+        body: Option<(String, Vec<u8>)>,
+    ) -> Option<(Request, Flow)> {
+        let refresh = method == "INVITE" || method == "UPDATE";
+        let (uri, from, to, call_id, cseq, route, flow) = match side {
+            Side::A => {
+                self.a.cseq += 1;
+                (
+                    &self.a.target,
+                    &self.a.local,
+                    &self.a.remote,
+                    &self.a.call_id,
+                    self.a.cseq,
+                    &self.a.route,
+                    self.a.flow,
+                )
+            }
+            Side::B => {
+                let winner = self.b.winner?;
+                self.b.cseq += 1;
+                let flow = self.b.forks[winner].target.flow;
+                (&self.b.target, &self.b.local, &self.b.remote, &self.b.call_id, self.b.cseq, &self.b.route, flow)
+            }
+        };
+        let contact_uri = contact(cfg, "voxide", flow);
+        let spec = RequestSpec {
+            method,
+            uri,
+            via_host: cfg.sip_addr,
+            transport: flow.transport,
+            branch,
+            from,
+            to,
+            call_id,
+            cseq,
+            contact: refresh.then_some(contact_uri.as_str()),
+            route,
+            max_forwards: 70,
+            extra,
+            body: body.as_ref().map(|(ct, b)| (ct.as_str(), b.as_slice())),
+        };
+        build::request(&spec).map(|r| (r, flow))
+    }
+
+    /// A BYE to `side`, if that side has a confirmed dialog.
+    pub(super) fn bye(&mut self, cfg: &B2buaConfig, side: Side) -> Vec<Command> {
+        if side == Side::B && self.b.winner.is_none() {
+            return Vec::new();
+        }
+        let branch = build::new_branch();
+        let extra = vec![("Reason".to_string(), "SIP;cause=200;text=\"Call completed\"".to_string())];
+        match self.in_dialog(cfg, side, "BYE", &branch, extra, None) {
+            Some((request, flow)) => {
+                self.fresh_branches.push(branch);
+                vec![Command::Request { flow, request }]
+            }
+            None => Vec::new(),
+        }
+    }
+
+    /// CANCELs every fork still ringing; forks that have not answered with a
+    /// provisional yet are cancelled when they do (RFC 3261 §9.1).
+    pub(super) fn cancel_forks(&mut self, cfg: &B2buaConfig) -> Vec<Command> {
+        let mut out = Vec::new();
+        for i in 0..self.b.forks.len() {
+            if self.b.forks[i].final_status.is_some() || Some(i) == self.b.winner {
+                continue;
+            }
+            if self.b.forks[i].provisional {
+                out.extend(self.cancel_fork(cfg, i));
+            } else {
+                self.b.forks[i].cancel_pending = true;
+            }
+        }
+        out
+    }
+
+    pub(super) fn cancel_fork(&mut self, cfg: &B2buaConfig, i: usize) -> Vec<Command> {
+        let fork = &mut self.b.forks[i];
+        fork.cancel_pending = false;
+        let spec = RequestSpec {
+            method: "CANCEL",
+            uri: &fork.target.uri,
+            via_host: cfg.sip_addr,
+            transport: fork.target.flow.transport,
+            branch: &fork.branch,
+            from: &self.b.local,
+            to: &fork.target.to,
+            call_id: &self.b.call_id,
+            cseq: 1,
+            contact: None,
+            route: &[],
+            max_forwards: 70,
+            extra: vec![("Reason".into(), "SIP;cause=200;text=\"Call completed elsewhere\"".into())],
+            body: None,
+        };
+        build::request(&spec).map(|request| Command::Request { flow: fork.target.flow, request }).into_iter().collect()
+    }
+
+    /// Refuses A's INVITE with the status `cause` maps to.
+    pub(super) fn fail_a(&mut self, cause: HangupCause, now: Instant) -> Vec<Command> {
+        self.fail_a_with(cause.status().0, cause, now)
+    }
+
+    pub(super) fn fail_a_with(&mut self, status: u16, cause: HangupCause, now: Instant) -> Vec<Command> {
+        if self.state != State::Ringing {
+            return Vec::new();
+        }
+        let response = voxide_sip::response_to(&self.a.invite, status, &self.a.local_tag);
+        let mut out = vec![Command::Respond { key: self.a.key.clone(), response }];
+        out.extend(self.end(now, cause));
+        out
+    }
+
+    pub(super) fn end(&mut self, now: Instant, cause: HangupCause) -> Vec<Command> {
+        if matches!(self.state, State::Ended | State::Gone) {
+            return Vec::new();
+        }
+        self.state = State::Ended;
+        self.ended_at = Some(now);
+        self.ok_retransmit = None;
+        vec![Command::Ended { call: self.id, cause }]
+    }
+}

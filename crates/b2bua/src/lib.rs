@@ -1,0 +1,267 @@
+//! The B2BUA (sans-IO): joins a caller's dialog (leg A, where we are the
+//! UAS) to a callee's (leg B, where we are the UAC), relaying signalling
+//! between them and asking the driver, through [`Command`]s, to send
+//! messages, point the media relay, and record the call.
+//!
+//! Layout: `call` (one call's state machine), `build` (writing messages),
+//! `routing` (the rule table), `cause` (hangup causes).
+//!
+//! ```text
+//!   INVITE(A) ──► Ringing ──2xx(B)──► Answered ──ACK(A)──► Confirmed
+//!                   │                                         │
+//!                   ├─ all forks fail / ring timeout / CANCEL ├─ BYE (either) / media timeout
+//!                   ▼                                         ▼
+//!                 Ended ◄─────────────────────────────────── Ended
+//! ```
+
+pub mod build;
+mod call;
+pub mod cause;
+pub mod routing;
+
+use std::collections::{HashMap, VecDeque};
+use std::net::{IpAddr, SocketAddr};
+use std::time::{Duration, Instant};
+
+use rsip::{Request, Response};
+use voxide_sip::transaction::TransactionKey;
+
+pub use build::Flow;
+pub use call::Target;
+pub use cause::HangupCause;
+
+use crate::call::Call;
+
+/// Which side of a call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Side {
+    A,
+    B,
+}
+
+/// What the B2BUA asks the driver to do.
+#[derive(Debug)]
+pub enum Command {
+    /// Answer through server transaction `key`.
+    Respond {
+        key: TransactionKey,
+        response: Response,
+    },
+    /// Send through a new client transaction to `flow`.
+    Request {
+        flow: Flow,
+        request: Request,
+    },
+    /// Send an ACK for a 2xx directly (it is not a transaction).
+    Ack {
+        flow: Flow,
+        request: Request,
+    },
+    /// Where `side` receives RTP, from its SDP.
+    MediaRemote {
+        call: u64,
+        side: Side,
+        addr: SocketAddr,
+    },
+    /// The RTP payload type each side uses (equal: plain relay).
+    MediaCodecs {
+        call: u64,
+        a: u8,
+        b: u8,
+    },
+    MediaHold {
+        call: u64,
+        on: bool,
+    },
+    /// The callee answered.
+    Answered {
+        call: u64,
+    },
+    /// The call is over: write the CDR, free the relay.
+    Ended {
+        call: u64,
+        cause: HangupCause,
+    },
+}
+
+/// Settings shared by every call.
+#[derive(Debug, Clone)]
+pub struct B2buaConfig {
+    /// Our SIP address as written in Via and Contact.
+    pub sip_addr: SocketAddr,
+    /// Our media address as written in SDP.
+    pub media_ip: IpAddr,
+    pub ring_timeout: Duration,
+    /// T1 of RFC 3261, for retransmitting our 2xx until ACKed.
+    pub t1: Duration,
+}
+
+/// A call the driver has authenticated, routed and given a relay.
+#[derive(Debug)]
+pub struct NewCall {
+    pub id: u64,
+    pub call_uuid: String,
+    pub key: TransactionKey,
+    pub invite: Request,
+    pub a_flow: Flow,
+    pub targets: Vec<Target>,
+    /// Relay ports facing A and B.
+    pub media_ports: (u16, u16),
+}
+
+/// All calls in progress.
+pub struct B2bua {
+    config: B2buaConfig,
+    calls: HashMap<u64, Call>,
+    /// Call-ID (either leg's) → call.
+    by_call_id: HashMap<String, u64>,
+    /// INVITE server transaction → call (for CANCEL).
+    by_invite: HashMap<TransactionKey, u64>,
+    /// Client transaction branch → call.
+    by_branch: HashMap<String, u64>,
+    commands: VecDeque<Command>,
+}
+
+impl B2bua {
+    pub fn new(config: B2buaConfig) -> Self {
+        Self {
+            config,
+            calls: HashMap::new(),
+            by_call_id: HashMap::new(),
+            by_invite: HashMap::new(),
+            by_branch: HashMap::new(),
+            commands: VecDeque::new(),
+        }
+    }
+
+    pub fn poll_command(&mut self) -> Option<Command> {
+        self.commands.pop_front()
+    }
+
+    pub fn len(&self) -> usize {
+        self.calls.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.calls.is_empty()
+    }
+
+    /// Call-UUIDs of the calls in progress.
+    pub fn call_uuids(&self) -> Vec<(u64, String)> {
+        self.calls.values().map(|c| (c.id, c.uuid.clone())).collect()
+    }
+
+    /// Starts a call: forks the INVITE to every target.
+    pub fn start(&mut self, now: Instant, new: NewCall) {
+        let id = new.id;
+        let (call, out) = Call::start(now, &self.config, new);
+        self.by_call_id.insert(call.a.call_id.clone(), id);
+        self.by_call_id.insert(call.b.call_id.clone(), id);
+        self.by_invite.insert(call.a.key.clone(), id);
+        for f in &call.b.forks {
+            self.by_branch.insert(f.branch.clone(), id);
+        }
+        self.calls.insert(id, call);
+        self.absorb(id, out);
+    }
+
+    /// Whether `req` (an in-dialog request) belongs to a call we know.
+    pub fn owns(&self, req: &Request) -> bool {
+        self.by_call_id.contains_key(&build::call_id(req))
+    }
+
+    /// A CANCEL whose INVITE transaction is `invite_key`. Returns false if
+    /// no call matches (the driver answers 481).
+    pub fn cancel(
+        &mut self,
+        now: Instant,
+        invite_key: &TransactionKey,
+        cancel_key: TransactionKey,
+        cancel: &Request,
+    ) -> bool {
+        let Some(&id) = self.by_invite.get(invite_key) else { return false };
+        let out = match self.calls.get_mut(&id) {
+            Some(call) => call.on_cancel(now, &self.config, cancel_key, cancel),
+            None => return false,
+        };
+        self.absorb(id, out);
+        true
+    }
+
+    /// An in-dialog request (BYE, re-INVITE, UPDATE, INFO, ACK…). Returns
+    /// false when no dialog matches (the driver answers 481).
+    pub fn request(&mut self, now: Instant, key: Option<TransactionKey>, req: Request, flow: Flow) -> bool {
+        let Some(&id) = self.by_call_id.get(&build::call_id(&req)) else { return false };
+        let Some(call) = self.calls.get_mut(&id) else { return false };
+        let (handled, out) = call.on_request(now, &self.config, key, req, flow);
+        self.absorb(id, out);
+        handled
+    }
+
+    /// A response to one of our client transactions.
+    pub fn response(&mut self, now: Instant, key: &TransactionKey, resp: Response) {
+        let Some(&id) = self.by_branch.get(key.branch()) else { return };
+        let out = match self.calls.get_mut(&id) {
+            Some(call) => call.on_response(now, &self.config, key, resp),
+            None => return,
+        };
+        self.absorb(id, out);
+    }
+
+    /// A client transaction timed out (timer B or F).
+    pub fn timeout(&mut self, now: Instant, key: &TransactionKey) {
+        let Some(&id) = self.by_branch.get(key.branch()) else { return };
+        let out = match self.calls.get_mut(&id) {
+            Some(call) => call.on_transaction_timeout(now, &self.config, key),
+            None => return,
+        };
+        self.absorb(id, out);
+    }
+
+    /// Ends a call from outside: media timeout, API hang-up, shutdown.
+    pub fn hangup(&mut self, now: Instant, id: u64, cause: HangupCause) {
+        let out = match self.calls.get_mut(&id) {
+            Some(call) => call.hangup(now, &self.config, cause),
+            None => return,
+        };
+        self.absorb(id, out);
+    }
+
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.calls.values().filter_map(Call::next_timeout).min()
+    }
+
+    pub fn handle_timeout(&mut self, now: Instant) {
+        let due: Vec<u64> =
+            self.calls.values().filter(|c| c.next_timeout().is_some_and(|t| t <= now)).map(|c| c.id).collect();
+        for id in due {
+            let out = match self.calls.get_mut(&id) {
+                Some(call) => call.on_timer(now, &self.config),
+                None => continue,
+            };
+            self.absorb(id, out);
+        }
+    }
+
+    /// Queues a call's output; forgets the call once it has ended and has
+    /// nothing left in flight.
+    fn absorb(&mut self, id: u64, out: Vec<Command>) {
+        if let Some(call) = self.calls.get(&id) {
+            for branch in call.new_branches() {
+                self.by_branch.insert(branch, id);
+            }
+        }
+        self.commands.extend(out);
+        if self.calls.get(&id).is_some_and(Call::finished)
+            && let Some(call) = self.calls.remove(&id)
+        {
+            self.by_call_id.remove(&call.a.call_id);
+            self.by_call_id.remove(&call.b.call_id);
+            self.by_invite.remove(&call.a.key);
+            self.by_branch.retain(|_, c| *c != id);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,95 @@
+//! Voxide's RTP media engine: a pool of UDP ports and, per call, a relay
+//! that anchors both legs' RTP and RTCP on the switch.
+//!
+//! Layout: `pool` (even/odd port pairs from `media.rtp_ports`), `relay`
+//! (the per-call socket task: symmetric latching, optional G.711
+//! transcoding, media-timeout detection), `g711` (μ-law/A-law tables),
+//! `rtp` (the few RTP header fields the relay reads, sans-IO).
+
+pub mod g711;
+mod pool;
+mod relay;
+pub mod rtp;
+
+pub use pool::PortPool;
+pub use relay::{Leg, MediaEvent, Relay, RelayConfig};
+
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+
+#[derive(Debug, thiserror::Error)]
+pub enum MediaError {
+    /// Every port of the pool is in use.
+    #[error("no free RTP ports in the pool")]
+    PoolExhausted,
+    #[error("binding RTP socket: {0}")]
+    Bind(#[from] std::io::Error),
+}
+
+/// Counters shared with `/metrics`.
+#[derive(Debug, Default)]
+pub struct MediaStats {
+    pub packets_relayed: AtomicU64,
+    pub packets_transcoded: AtomicU64,
+    /// Gaps in RTP sequence numbers seen by the relay.
+    pub packets_lost: AtomicU64,
+    pub active_relays: AtomicU64,
+}
+
+impl MediaStats {
+    pub fn relayed(&self) -> u64 {
+        self.packets_relayed.load(Ordering::Relaxed)
+    }
+}
+
+/// Settings of the engine.
+#[derive(Debug, Clone)]
+pub struct MediaConfig {
+    /// Address the relay sockets bind to.
+    pub bind_ip: IpAddr,
+    /// Address written into SDP.
+    pub public_ip: IpAddr,
+    /// Inclusive port range.
+    pub ports: (u16, u16),
+    /// A leg silent (no RTP or RTCP) this long is reported.
+    pub rtp_timeout: Duration,
+}
+
+/// Hands out relays; cheap to clone.
+#[derive(Clone)]
+pub struct MediaEngine {
+    config: Arc<MediaConfig>,
+    pool: Arc<PortPool>,
+    stats: Arc<MediaStats>,
+    events: mpsc::UnboundedSender<MediaEvent>,
+}
+
+impl MediaEngine {
+    /// An engine whose relays report timeouts on `events`.
+    pub fn new(config: MediaConfig, events: mpsc::UnboundedSender<MediaEvent>) -> Self {
+        let pool = Arc::new(PortPool::new(config.ports.0, config.ports.1));
+        Self { config: Arc::new(config), pool, stats: Arc::default(), events }
+    }
+
+    pub fn public_ip(&self) -> IpAddr {
+        self.config.public_ip
+    }
+
+    pub fn stats(&self) -> &Arc<MediaStats> {
+        &self.stats
+    }
+
+    /// Binds a relay for call `id` (two legs, RTP and RTCP each) and starts it.
+    pub fn allocate(&self, id: u64) -> Result<Relay, MediaError> {
+        Relay::start(
+            RelayConfig { id, bind_ip: self.config.bind_ip, rtp_timeout: self.config.rtp_timeout },
+            &self.pool,
+            self.stats.clone(),
+            self.events.clone(),
+        )
+    }
+}

@@ -1,0 +1,11 @@
+//! Test helpers for end-to-end tests: start a real `voxide` process on free
+//! ports in a scratch directory, talk to it over HTTP, kill and restart it,
+//! and run external SIP peers (SIPp, baresip) against it.
+//!
+//! Tests call `Server::start(env!("CARGO_BIN_EXE_voxide"), &[])`.
+
+mod peers;
+mod server;
+
+pub use peers::{Sipp, SippOutcome, testdata};
+pub use server::{Server, free_port};

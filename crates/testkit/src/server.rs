@@ -1,0 +1,199 @@
+//! A `voxide serve` child process with its own directory and ports.
+
+use std::net::{SocketAddr, TcpListener, UdpSocket};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+/// A port free on 127.0.0.1 for both UDP and TCP (checked by binding both).
+pub fn free_port() -> u16 {
+    loop {
+        let port: u16 = rand::random_range(20_000..60_000);
+        let tcp = TcpListener::bind(("127.0.0.1", port));
+        let udp = UdpSocket::bind(("127.0.0.1", port));
+        if tcp.is_ok() && udp.is_ok() {
+            return port;
+        }
+    }
+}
+
+/// A running switch. Killed (SIGKILL) on drop; its directory is removed.
+pub struct Server {
+    bin: PathBuf,
+    pub dir: PathBuf,
+    pub http: SocketAddr,
+    pub sip: SocketAddr,
+    /// The bootstrap super-admin token.
+    pub token: String,
+    env: Vec<(String, String)>,
+    child: Option<Child>,
+    pub client: reqwest::blocking::Client,
+}
+
+impl Server {
+    /// Starts `bin` with SIP and HTTP on free loopback ports, SQLite in a
+    /// scratch directory, and `env` as extra `VOXIDE_…` settings.
+    pub fn start(bin: &str, env: &[(&str, &str)]) -> Server {
+        let dir = std::env::temp_dir().join(format!("voxide-test-{}", rand::random::<u64>()));
+        std::fs::create_dir_all(&dir).expect("scratch directory");
+        let sip_port = free_port();
+        let http_port = free_port();
+        let token = format!("test-token-{:016x}", rand::random::<u64>());
+        let mut all: Vec<(String, String)> = vec![
+            ("VOXIDE_SIP_LISTEN".into(), format!("127.0.0.1:{sip_port}")),
+            ("VOXIDE_HTTP_LISTEN".into(), format!("127.0.0.1:{http_port}")),
+            ("VOXIDE_API_BOOTSTRAP_TOKEN".into(), token.clone()),
+            ("VOXIDE_LOG_LEVEL".into(), "info".into()),
+        ];
+        for (k, v) in env {
+            all.retain(|(name, _)| name != k);
+            all.push((k.to_string(), v.to_string()));
+        }
+        let client = reqwest::blocking::Client::builder().timeout(Duration::from_secs(10)).build().expect("client");
+        let mut server = Server {
+            bin: PathBuf::from(bin),
+            dir,
+            http: format!("127.0.0.1:{http_port}").parse().expect("addr"),
+            sip: format!("127.0.0.1:{sip_port}").parse().expect("addr"),
+            token,
+            env: all,
+            child: None,
+            client,
+        };
+        server.spawn();
+        server
+    }
+
+    fn spawn(&mut self) {
+        let log =
+            std::fs::OpenOptions::new().create(true).append(true).open(self.dir.join("voxide.log")).expect("log file");
+        let child = Command::new(&self.bin)
+            .arg("serve")
+            .current_dir(&self.dir)
+            .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .env(
+                "VOXIDE_STORE_URL",
+                std::env::var("VOXIDE_TEST_STORE_URL").unwrap_or_else(|_| "sqlite://data/voxide.db".into()),
+            )
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().expect("log"))
+            .stderr(log)
+            .spawn()
+            .expect("spawn voxide");
+        self.child = Some(child);
+        self.wait_healthy();
+    }
+
+    fn wait_healthy(&mut self) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            if let Some(child) = self.child.as_mut()
+                && let Ok(Some(status)) = child.try_wait()
+            {
+                panic!("voxide exited early ({status}):\n{}", self.log());
+            }
+            if self.client.get(self.url("/healthz")).send().is_ok_and(|r| r.status().is_success()) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("voxide did not become healthy:\n{}", self.log());
+    }
+
+    /// Everything the server logged so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.join("voxide.log")).unwrap_or_default()
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.http, path)
+    }
+
+    /// SIGKILL: no shutdown code runs, as in a crash.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Graceful stop (SIGTERM) and wait.
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status();
+            let _ = child.wait();
+        }
+    }
+
+    /// Starts again on the same directory, ports and token.
+    pub fn restart(&mut self) {
+        self.kill();
+        self.spawn();
+    }
+
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
+    /// A request with the admin token.
+    pub fn request(&self, method: reqwest::Method, path: &str) -> reqwest::blocking::RequestBuilder {
+        self.client.request(method, self.url(path)).header("Authorization", format!("Token {}", self.token))
+    }
+
+    /// GET with the admin token; returns status and JSON (Null if not JSON).
+    pub fn get(&self, path: &str) -> (u16, Value) {
+        let resp = self.request(reqwest::Method::GET, path).send().expect("GET");
+        let status = resp.status().as_u16();
+        (status, resp.json().unwrap_or(Value::Null))
+    }
+
+    /// Sends JSON with the admin token.
+    pub fn send_json(&self, method: reqwest::Method, path: &str, body: &Value) -> (u16, Value) {
+        let resp = self.request(method, path).json(body).send().expect("request");
+        let status = resp.status().as_u16();
+        (status, resp.json().unwrap_or(Value::Null))
+    }
+
+    /// Creates an extension and returns its JSON.
+    pub fn create_extension(&self, user: &str, password: &str) -> Value {
+        let (status, body) = self.send_json(
+            reqwest::Method::POST,
+            "/api/extensions/",
+            &serde_json::json!({ "sip_username": user, "sip_password": password }),
+        );
+        assert_eq!(status, 201, "creating extension {user}: {body}");
+        body
+    }
+
+    /// Runs `voxide` with `args` (e.g. `token create`) against this
+    /// server's directory and settings; returns stdout.
+    pub fn cli(&self, args: &[&str]) -> String {
+        let out = Command::new(&self.bin)
+            .args(args)
+            .current_dir(&self.dir)
+            .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .env(
+                "VOXIDE_STORE_URL",
+                std::env::var("VOXIDE_TEST_STORE_URL").unwrap_or_else(|_| "sqlite://data/voxide.db".into()),
+            )
+            .output()
+            .expect("run voxide cli");
+        assert!(out.status.success(), "voxide {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.kill();
+        if !std::thread::panicking() {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+}
