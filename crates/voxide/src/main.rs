@@ -16,7 +16,7 @@ use crate::config::Config;
 #[command(name = "voxide", version, about = "A SIP/RTP softswitch")]
 struct Cli {
     /// Configuration file (default: config/voxide.toml when it exists).
-    #[arg(long, global = true)]
+    #[arg(long, global = true, env = "VOXIDE_CONFIG")]
     config: Option<PathBuf>,
     #[command(subcommand)]
     command: Option<Command>,

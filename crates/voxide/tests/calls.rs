@@ -1,0 +1,257 @@
+//! Calls through the switch with real SIP peers: SIPp callers and callees
+//! register and call each other over UDP, and every call's outcome is
+//! checked on the wire (SIPp's own expectations) and in the CDR.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use voxide_testkit::{Server, free_port, testdata};
+
+fn scenario(name: &str) -> PathBuf {
+    testdata().join("sipp/calls").join(name)
+}
+
+/// A scratch directory for SIPp's files.
+fn scratch() -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("voxide-calls-{}", rand_suffix()));
+    std::fs::create_dir_all(&dir).expect("scratch");
+    dir
+}
+
+fn rand_suffix() -> u64 {
+    use std::hash::{BuildHasher, RandomState};
+    RandomState::new().hash_one(Instant::now())
+}
+
+fn sipp_args(dir: &Path, sf: &Path, target: &str, ip: &str, port: u16) -> Vec<String> {
+    vec![
+        "-sf".into(),
+        sf.display().to_string(),
+        target.into(),
+        "-i".into(),
+        ip.into(),
+        "-p".into(),
+        port.to_string(),
+        "-m".into(),
+        "1".into(),
+        "-nostdin".into(),
+        "-timeout".into(),
+        "40s".into(),
+        "-timeout_error".into(),
+        "-trace_err".into(),
+        "-error_file".into(),
+        dir.join(format!("errors-{port}.log")).display().to_string(),
+    ]
+}
+
+/// A SIP phone played by SIPp: registers as `user`, then answers (or not)
+/// with a callee scenario on the same port.
+struct Phone {
+    user: String,
+    port: u16,
+    ip: &'static str,
+    dir: PathBuf,
+}
+
+impl Phone {
+    fn new(user: &str) -> Phone {
+        Phone { user: user.into(), port: free_port(), ip: "127.0.0.1", dir: scratch() }
+    }
+
+    fn inf(&self, password: &str) -> PathBuf {
+        let path = self.dir.join(format!("{}.csv", self.user));
+        std::fs::write(&path, format!("SEQUENTIAL\n{};{password}\n", self.user)).expect("inf");
+        path
+    }
+
+    fn register(&self, server: &Server) {
+        let inf = self.inf(&format!("secret-{}", self.user));
+        let mut args = sipp_args(
+            &self.dir,
+            &testdata().join("sipp/register_auth.xml"),
+            &server.sip.to_string(),
+            self.ip,
+            self.port,
+        );
+        args.extend(["-inf".into(), inf.display().to_string()]);
+        let out = run(&self.dir, &args);
+        assert!(out.status.success(), "{} did not register: {}", self.user, self.errors());
+    }
+
+    /// Starts a callee scenario; join with `finish`.
+    fn answer_with(&self, server: &Server, name: &str, extra: &[&str]) -> Child {
+        let mut args = sipp_args(&self.dir, &scenario(name), &server.sip.to_string(), self.ip, self.port);
+        args.extend(extra.iter().map(|s| s.to_string()));
+        let child = Command::new("sipp")
+            .args(&args)
+            .current_dir(&self.dir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("run sipp");
+        // SIPp needs a moment to bind before the INVITE arrives.
+        std::thread::sleep(Duration::from_millis(300));
+        child
+    }
+
+    /// Places a call to `dialed` with a caller scenario and waits for it.
+    fn call(&self, server: &Server, name: &str, dialed: &str, extra: &[&str]) -> Output {
+        let inf = self.inf(&format!("secret-{}", self.user));
+        let mut args = sipp_args(&self.dir, &scenario(name), &server.sip.to_string(), self.ip, self.port);
+        args.extend(["-inf".into(), inf.display().to_string(), "-s".into(), dialed.into()]);
+        args.extend(extra.iter().map(|s| s.to_string()));
+        run(&self.dir, &args)
+    }
+
+    fn errors(&self) -> String {
+        std::fs::read_to_string(self.dir.join(format!("errors-{}.log", self.port))).unwrap_or_default()
+    }
+}
+
+fn run(dir: &Path, args: &[String]) -> Output {
+    Command::new("sipp").args(args).current_dir(dir).output().expect("run sipp (is sip-tester installed?)")
+}
+
+fn finish(mut child: Child, phone: &Phone) {
+    let status = child.wait().expect("sipp callee");
+    assert!(status.success(), "callee scenario failed: {}", phone.errors());
+}
+
+/// Waits for the newest CDR to be completed and returns it.
+fn last_cdr(server: &Server) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let (status, page) = server.get("/api/cdrs/?ordering=-created_at&limit=1");
+        assert_eq!(status, 200);
+        let cdr = page["results"][0].clone();
+        if !cdr["hangup_cause"].is_null() || Instant::now() > deadline {
+            return cdr;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn metric(server: &Server, name: &str) -> f64 {
+    let text = server.client.get(server.url("/metrics")).send().expect("metrics").text().expect("text");
+    text.lines().find_map(|l| l.strip_prefix(name).and_then(|v| v.trim().parse().ok())).unwrap_or(0.0)
+}
+
+/// A switch with extensions 1001 and 1002 and a short ring timeout.
+fn switch(extra_env: &[(&str, &str)]) -> Server {
+    let mut env = vec![("VOXIDE_CALLS_RING_TIMEOUT_SECS", "3"), ("VOXIDE_MEDIA_RTP_PORTS", "31000-31999")];
+    env.extend_from_slice(extra_env);
+    let server = Server::start(env!("CARGO_BIN_EXE_voxide"), &env);
+    server.create_extension("1001", "secret-1001");
+    server.create_extension("1002", "secret-1002");
+    server
+}
+
+#[test]
+fn answered_call_relays_rtp_both_ways_and_writes_a_normal_clearing_cdr() {
+    let server = switch(&[]);
+    let (caller, callee) = (Phone::new("1001"), Phone::new("1002"));
+    callee.register(&server);
+    let uas = callee.answer_with(&server, "uas_answer.xml", &["-rtp_echo"]);
+    let out = caller.call(&server, "uac_rtp.xml", "1002", &[]);
+    assert!(out.status.success(), "caller failed: {}\n{}", caller.errors(), server.log());
+    finish(uas, &callee);
+    let cdr = last_cdr(&server);
+    assert_eq!(cdr["hangup_cause"], "NORMAL_CLEARING", "{cdr}");
+    assert_eq!(cdr["call_from"], "1001");
+    assert_eq!(cdr["call_to"], "1002");
+    assert_eq!(cdr["is_verified"], true);
+    assert!(cdr["bill_duration"].as_i64().unwrap_or(0) >= 7, "{cdr}");
+    assert!(!cdr["answered_at"].is_null());
+    // The pcap holds 236 packets; the callee echoes them, so the relay
+    // carried them both ways.
+    let relayed = metric(&server, "voxide_rtp_packets_relayed_total");
+    assert!(relayed >= 2.0 * 220.0, "only {relayed} RTP packets relayed");
+}
+
+#[test]
+fn busy_callee_gives_486_and_a_user_busy_cdr() {
+    let server = switch(&[]);
+    let (caller, callee) = (Phone::new("1001"), Phone::new("1002"));
+    callee.register(&server);
+    let uas = callee.answer_with(&server, "uas_busy.xml", &[]);
+    let out = caller.call(&server, &fail_scenario(&caller, 486), "1002", &[]);
+    assert!(out.status.success(), "{}", caller.errors());
+    finish(uas, &callee);
+    assert_eq!(last_cdr(&server)["hangup_cause"], "USER_BUSY");
+}
+
+#[test]
+fn unanswered_call_gives_480_after_the_ring_timeout_and_cancels_the_callee() {
+    let server = switch(&[]);
+    let (caller, callee) = (Phone::new("1001"), Phone::new("1002"));
+    callee.register(&server);
+    let uas = callee.answer_with(&server, "uas_ring.xml", &[]);
+    let out = caller.call(&server, &fail_scenario(&caller, 480), "1002", &[]);
+    assert!(out.status.success(), "{}", caller.errors());
+    // The callee scenario only succeeds if it was CANCELled.
+    finish(uas, &callee);
+    let cdr = last_cdr(&server);
+    assert_eq!(cdr["hangup_cause"], "NO_ANSWER");
+    assert_eq!(cdr["bill_duration"], 0);
+}
+
+#[test]
+fn caller_hanging_up_while_ringing_cancels_the_callee_and_gets_487() {
+    let server = switch(&[("VOXIDE_CALLS_RING_TIMEOUT_SECS", "30")]);
+    let (caller, callee) = (Phone::new("1001"), Phone::new("1002"));
+    callee.register(&server);
+    let uas = callee.answer_with(&server, "uas_ring.xml", &[]);
+    let out = caller.call(&server, "uac_cancel.xml", "1002", &[]);
+    assert!(out.status.success(), "{}", caller.errors());
+    finish(uas, &callee);
+    assert_eq!(last_cdr(&server)["hangup_cause"], "ORIGINATOR_CANCEL");
+}
+
+#[test]
+fn calling_an_offline_extension_gives_480_and_an_unknown_number_404() {
+    let server = switch(&[]);
+    let caller = Phone::new("1001");
+    let out = caller.call(&server, &fail_scenario(&caller, 480), "1002", &[]);
+    assert!(out.status.success(), "{}", caller.errors());
+    assert_eq!(last_cdr(&server)["hangup_cause"], "USER_NOT_REGISTERED");
+    let out = caller.call(&server, &fail_scenario(&caller, 404), "4999", &[]);
+    assert!(out.status.success(), "{}", caller.errors());
+    let cdr = last_cdr(&server);
+    assert_eq!(cdr["hangup_cause"], "UNALLOCATED_NUMBER");
+    assert_eq!(cdr["call_to"], "4999");
+}
+
+#[test]
+fn hold_reinvite_passes_through_to_the_callee_and_back() {
+    let server = switch(&[]);
+    let (caller, callee) = (Phone::new("1001"), Phone::new("1002"));
+    callee.register(&server);
+    // The callee checks that it saw a=sendonly; the caller that it got a=recvonly.
+    let uas = callee.answer_with(&server, "uas_reinvite.xml", &[]);
+    let out = caller.call(&server, "uac_hold.xml", "1002", &[]);
+    assert!(out.status.success(), "{}", caller.errors());
+    finish(uas, &callee);
+    assert_eq!(last_cdr(&server)["hangup_cause"], "NORMAL_CLEARING");
+}
+
+#[test]
+fn callee_hanging_up_ends_the_callers_leg_too() {
+    let server = switch(&[]);
+    let (caller, callee) = (Phone::new("1001"), Phone::new("1002"));
+    callee.register(&server);
+    let uas = callee.answer_with(&server, "uas_bye.xml", &[]);
+    let out = caller.call(&server, "uac_wait_bye.xml", "1002", &[]);
+    assert!(out.status.success(), "{}", caller.errors());
+    finish(uas, &callee);
+    assert_eq!(last_cdr(&server)["hangup_cause"], "NORMAL_CLEARING");
+}
+
+/// The failure scenario with the expected status filled in.
+fn fail_scenario(phone: &Phone, status: u16) -> String {
+    let text = std::fs::read_to_string(scenario("uac_fail.xml.in")).expect("template");
+    let path = phone.dir.join(format!("uac_fail_{status}.xml"));
+    std::fs::write(&path, text.replace("{STATUS}", &status.to_string())).expect("write scenario");
+    path.display().to_string()
+}
