@@ -60,6 +60,11 @@ impl Phone {
         Phone { user: user.into(), port: free_port(), ip: "127.0.0.1", dir: scratch() }
     }
 
+    /// The carrier's side of a trunk, on its own loopback address.
+    fn carrier(port: u16) -> Phone {
+        Phone { user: "13055550142".into(), port, ip: "127.0.0.2", dir: scratch() }
+    }
+
     fn inf(&self, password: &str) -> PathBuf {
         let path = self.dir.join(format!("{}.csv", self.user));
         std::fs::write(&path, format!("SEQUENTIAL\n{};{password}\n", self.user)).expect("inf");
@@ -254,4 +259,60 @@ fn fail_scenario(phone: &Phone, status: u16) -> String {
     let path = phone.dir.join(format!("uac_fail_{status}.xml"));
     std::fs::write(&path, text.replace("{STATUS}", &status.to_string())).expect("write scenario");
     path.display().to_string()
+}
+
+/// A switch with a trunk to a carrier at 127.0.0.2:`port` for numbers
+/// starting with 1.
+fn switch_with_trunk(port: u16) -> Server {
+    let dir = scratch();
+    let config = dir.join("voxide.toml");
+    let text = format!("[[trunks]]\nname = \"carrier\"\naddress = \"127.0.0.2:{port}\"\nprefixes = [\"1\"]\n");
+    std::fs::write(&config, text).expect("config");
+    switch(&[("VOXIDE_CONFIG", config.to_str().expect("utf-8 path"))])
+}
+
+#[test]
+fn inbound_trunk_call_to_a_did_reaches_the_assigned_extension() {
+    let trunk_port = free_port();
+    let server = switch_with_trunk(trunk_port);
+    let (_, exts) = server.get("/api/extensions/");
+    let callee_id =
+        exts.as_array().expect("list").iter().find(|e| e["sip_username"] == "1002").expect("1002")["id"].clone();
+    let (status, did) = server.send_json(
+        reqwest::Method::POST,
+        "/api/did_numbers/",
+        &serde_json::json!({ "phonenumber": "17865550100", "extension": callee_id }),
+    );
+    assert_eq!(status, 201, "{did}");
+    let callee = Phone::new("1002");
+    callee.register(&server);
+    let uas = callee.answer_with(&server, "uas_answer.xml", &[]);
+    let carrier = Phone::carrier(trunk_port);
+    let out = carrier.call(&server, "uac_trunk.xml", "17865550100", &[]);
+    assert!(out.status.success(), "{}\n{}", carrier.errors(), server.log());
+    finish(uas, &callee);
+    let cdr = last_cdr(&server);
+    assert_eq!(cdr["hangup_cause"], "NORMAL_CLEARING", "{cdr}");
+    assert_eq!(cdr["call_direction"], "inbound");
+    assert_eq!(cdr["didnumber"], did["id"]);
+    assert_eq!(cdr["extension"], callee_id);
+    assert_eq!(cdr["call_from"], "13055550142");
+    // The carrier asserted nothing about the caller.
+    assert_eq!(cdr["is_verified"], false);
+}
+
+#[test]
+fn extension_dialling_an_outside_number_goes_out_through_the_trunk() {
+    let trunk_port = free_port();
+    let server = switch_with_trunk(trunk_port);
+    let carrier = Phone::carrier(trunk_port);
+    let uas = carrier.answer_with(&server, "uas_answer.xml", &[]);
+    let caller = Phone::new("1001");
+    let out = caller.call(&server, "uac_auth.xml", "13055550199", &[]);
+    assert!(out.status.success(), "{}\n{}", caller.errors(), server.log());
+    finish(uas, &carrier);
+    let cdr = last_cdr(&server);
+    assert_eq!(cdr["hangup_cause"], "NORMAL_CLEARING", "{cdr}");
+    assert_eq!(cdr["call_direction"], "outbound");
+    assert_eq!(cdr["call_to"], "13055550199");
 }
