@@ -123,7 +123,7 @@ pub async fn buy(
     };
     match state.store.insert_did(&new).await {
         Ok(row) => {
-            state.switch.did_saved(&row.phonenumber, row.tenant_id, row.id, row.extension_id);
+            state.switch.did_saved(&row.phonenumber, row.tenant_id, row.id, row.extension_id, row.recording != 0);
             Ok((StatusCode::CREATED, Json(DidView::from(row))))
         }
         Err(e) => {
@@ -151,7 +151,7 @@ pub async fn assign(
     let did = state.store.did_by_id(caller.tenant_filter(), id).await?.ok_or(ApiError::NotFound)?;
     check_extension(&state, did.tenant_id, body.extension).await?;
     let row = state.store.assign_did(id, body.extension).await?.ok_or(ApiError::NotFound)?;
-    state.switch.did_saved(&row.phonenumber, row.tenant_id, row.id, row.extension_id);
+    state.switch.did_saved(&row.phonenumber, row.tenant_id, row.id, row.extension_id, row.recording != 0);
     Ok(Json(row.into()))
 }
 

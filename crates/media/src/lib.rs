@@ -3,11 +3,13 @@
 //!
 //! Layout: `pool` (even/odd port pairs from `media.rtp_ports`), `relay`
 //! (the per-call socket task: symmetric latching, optional G.711
-//! transcoding, media-timeout detection), `g711` (μ-law/A-law tables),
+//! transcoding, media-timeout detection), `recorder` (mixing both legs to
+//! WAV), `g711` (μ-law/A-law tables),
 //! `rtp` (the few RTP header fields the relay reads, sans-IO).
 
 pub mod g711;
 mod pool;
+mod recorder;
 mod relay;
 pub mod rtp;
 

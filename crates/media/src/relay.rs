@@ -17,6 +17,7 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 use crate::pool::PortPool;
+use crate::recorder::Recorder;
 use crate::{MediaError, MediaStats, g711, rtp};
 
 /// The two sides of a call.
@@ -69,6 +70,14 @@ enum Command {
     /// Media timeout is suspended while a leg is on hold.
     Hold {
         on: bool,
+    },
+    /// Start mixing both legs into a WAV file.
+    Record {
+        path: std::path::PathBuf,
+    },
+    /// Stop; report the recording's length.
+    Close {
+        done: tokio::sync::oneshot::Sender<Option<f64>>,
     },
 }
 
@@ -155,6 +164,22 @@ impl Relay {
     pub fn set_hold(&self, on: bool) {
         let _ = self.commands.send(Command::Hold { on });
     }
+
+    /// Records both legs, mixed, to `path` (a WAV file) from now on.
+    pub fn record(&self, path: std::path::PathBuf) {
+        let _ = self.commands.send(Command::Record { path });
+    }
+
+    /// Stops the relay, finishing any recording; returns its length in
+    /// seconds. Use this rather than dropping when the recording matters.
+    pub async fn close(mut self) -> Option<f64> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let _ = self.commands.send(Command::Close { done: tx });
+        let secs = rx.await.ok().flatten();
+        // The task has returned; nothing left to abort.
+        let _ = (&mut self.task).await;
+        secs
+    }
 }
 
 impl Drop for Relay {
@@ -172,6 +197,7 @@ struct State {
     last_seq: [Option<u16>; 2],
     codecs: [u8; 2],
     hold: bool,
+    recorder: Option<Recorder>,
 }
 
 async fn run(
@@ -189,6 +215,7 @@ async fn run(
         last_seq: [None, None],
         codecs: [PCMU, PCMU],
         hold: false,
+        recorder: None,
     };
     let mut buf = [0u8; 2048];
     let mut check = tokio::time::interval(Duration::from_secs(1));
@@ -205,6 +232,15 @@ async fn run(
                 }
                 Some(Command::Codecs { a, b }) => st.codecs = [a, b],
                 Some(Command::Hold { on }) => st.hold = on,
+                Some(Command::Record { path }) => match Recorder::create(&path, Instant::now().into_std()) {
+                    Ok(r) => st.recorder = Some(r),
+                    Err(e) => tracing::warn!(path = %path.display(), cause = %e, "cannot record call"),
+                },
+                Some(Command::Close { done }) => {
+                    let secs = st.recorder.take().and_then(|r| r.finish().ok());
+                    let _ = done.send(secs);
+                    return;
+                }
             },
             Ok(()) = sockets.rtp[0].readable() => drain(&mut st, 0, false, &mut buf, &sockets, stats),
             Ok(()) = sockets.rtp[1].readable() => drain(&mut st, 1, false, &mut buf, &sockets, stats),
@@ -267,6 +303,11 @@ fn forward_rtp(
         }
     }
     st.last_seq[from_leg] = Some(seq);
+    if let Some(rec) = st.recorder.as_mut()
+        && let Some(off) = rtp::payload_offset(pkt)
+    {
+        rec.add(from_leg, rtp::payload_type(pkt), rtp::timestamp(pkt), &pkt[off..], std::time::Instant::now());
+    }
     let to_leg = 1 - from_leg;
     let Some(dest) = st.remote[to_leg] else { return };
     let (pt_in, pt_out) = (st.codecs[from_leg], st.codecs[to_leg]);

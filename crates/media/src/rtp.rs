@@ -18,6 +18,10 @@ pub fn sequence(buf: &[u8]) -> u16 {
     u16::from_be_bytes([buf[2], buf[3]])
 }
 
+pub fn timestamp(buf: &[u8]) -> u32 {
+    u32::from_be_bytes([buf[4], buf[5], buf[6], buf[7]])
+}
+
 /// Offset of the payload: fixed header, CSRCs and the extension header.
 /// `None` when the lengths do not fit the packet.
 pub fn payload_offset(buf: &[u8]) -> Option<usize> {

@@ -37,7 +37,8 @@ pub struct Trunk {
 pub(crate) struct CallInfo {
     pub(crate) uuid: String,
     pub(crate) relay: Relay,
-    pub(crate) started: SystemTime,
+    /// `/api/media/…` path of the recording, when recorded.
+    pub(crate) recording: Option<String>,
     pub(crate) answered: Option<SystemTime>,
 }
 
@@ -99,6 +100,10 @@ impl Driver {
             verified: caller != Caller::Trunk || has_asserted_identity(&req),
         };
         let destination = self.routes.route(caller, &dialed, &self.directory);
+        let callee_ext = match &destination {
+            Some(Destination::Extension { extension_id, .. }) => Some(*extension_id),
+            _ => None,
+        };
         let targets = match destination {
             None => return self.refuse(key, &req, &tag, &uuid, attempt, HangupCause::UnallocatedNumber),
             Some(Destination::UnassignedDid { tenant_id, did_id }) => {
@@ -155,7 +160,17 @@ impl Driver {
         self.cdr.send(CdrOp::Start(cdr_start(&uuid, &attempt, started)));
         tracing::info!(call_uuid = %uuid, from = %attempt.from, to = %attempt.to, forks = targets.len(), "call started");
         let media_ports = (relay.local_port(Leg::A), relay.local_port(Leg::B));
-        self.calls.insert(id, CallInfo { uuid: uuid.clone(), relay, started, answered: None });
+        let recorded_ext = attempt.extension_id.or(callee_ext);
+        let recording =
+            if self.directory.records(callee_ext, attempt.did_id) || self.directory.records(caller_ext, None) {
+                let dir = format!("domain_{}", attempt.tenant_id);
+                let file = format!("{}_{uuid}.wav", recorded_ext.unwrap_or(0));
+                relay.record(self.recordings_dir.join(&dir).join(&file));
+                Some(format!("/api/media/{dir}/{file}"))
+            } else {
+                None
+            };
+        self.calls.insert(id, CallInfo { uuid: uuid.clone(), relay, recording, answered: None });
         self.stats.active_calls.fetch_add(1, Ordering::Relaxed);
         let new = NewCall {
             id,
@@ -246,17 +261,22 @@ impl Driver {
         self.stats.call_ended(cause.as_str());
         let now = SystemTime::now();
         let bill = info.answered.and_then(|a| now.duration_since(a).ok()).map_or(0, |d| d.as_secs_f64().round() as i64);
-        self.cdr.send(CdrOp::End(CdrEnd {
-            call_uuid: info.uuid.clone(),
+        tracing::info!(call_uuid = %info.uuid, %cause, bill_duration = bill, "call ended");
+        let end = CdrEnd {
+            call_uuid: info.uuid,
             answered_at: info.answered.map(stamp),
             ended_at: stamp(now),
             bill_duration: bill,
             hangup_cause: cause.as_str().to_string(),
-            recording: None,
+            recording: info.recording,
             transcription_text: None,
-        }));
-        tracing::info!(call_uuid = %info.uuid, %cause, bill_duration = bill, "call ended");
-        let _ = info.started;
+        };
+        // The relay finishes its recording before the CDR links to it.
+        let cdr = self.cdr.sender();
+        tokio::spawn(async move {
+            info.relay.close().await;
+            let _ = cdr.send(CdrOp::End(end));
+        });
     }
 
     pub(crate) fn respond(&mut self, key: &TransactionKey, response: rsip::Response) {

@@ -38,6 +38,11 @@ impl CdrWriter {
         let _ = self.tx.send(op);
     }
 
+    /// A sender for tasks that finish a CDR later (after a recording closes).
+    pub(crate) fn sender(&self) -> mpsc::UnboundedSender<CdrOp> {
+        self.tx.clone()
+    }
+
     pub(crate) async fn flush(&mut self) {
         let (tx, _) = mpsc::unbounded_channel();
         drop(std::mem::replace(&mut self.tx, tx));

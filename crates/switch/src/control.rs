@@ -45,8 +45,10 @@ impl SwitchControl {
         self.directory.add_realm(realm, tenant_id);
     }
 
-    /// An extension was created or changed: its credentials apply at once.
-    pub fn extension_saved(&self, realm: &str, username: &str, account: Account) {
+    /// An extension was created or changed: its credentials and recording
+    /// setting apply at once.
+    pub fn extension_saved(&self, realm: &str, username: &str, account: Account, recording: bool) {
+        self.directory.set_recording(Some(account.extension_id), None, recording);
         for (old_realm, old_user) in self.directory.remove_extension(account.extension_id) {
             if old_user != username || old_realm != realm.to_ascii_lowercase() {
                 self.drop_bindings(&old_realm, &old_user);
@@ -63,8 +65,9 @@ impl SwitchControl {
     }
 
     /// A DID was bought or reassigned.
-    pub fn did_saved(&self, number: &str, tenant_id: i64, did_id: i64, extension_id: Option<i64>) {
+    pub fn did_saved(&self, number: &str, tenant_id: i64, did_id: i64, extension_id: Option<i64>, recording: bool) {
         self.directory.set_did(number, tenant_id, did_id, extension_id);
+        self.directory.set_recording(None, Some(did_id), recording);
     }
 
     pub fn did_removed(&self, number: &str) {

@@ -22,6 +22,9 @@ struct Inner {
     extensions: HashMap<i64, (String, String)>,
     /// DID number → (tenant, did id, assigned extension id).
     dids: HashMap<String, (i64, i64, Option<i64>)>,
+    /// Extensions and DIDs whose calls are recorded.
+    recorded_extensions: std::collections::HashSet<i64>,
+    recorded_dids: std::collections::HashSet<i64>,
 }
 
 /// Shared, cheap to clone; reads never wait on the store.
@@ -79,6 +82,27 @@ impl Directory {
 
     pub fn set_did(&self, number: &str, tenant_id: i64, did_id: i64, extension_id: Option<i64>) {
         self.write().dids.insert(number.to_string(), (tenant_id, did_id, extension_id));
+    }
+
+    /// Whether calls of an extension (or DID) are recorded.
+    pub fn set_recording(&self, extension_id: Option<i64>, did_id: Option<i64>, on: bool) {
+        let mut guard = self.write();
+        let inner = &mut *guard;
+        for (id, set) in [(extension_id, &mut inner.recorded_extensions), (did_id, &mut inner.recorded_dids)] {
+            if let Some(id) = id {
+                if on {
+                    set.insert(id);
+                } else {
+                    set.remove(&id);
+                }
+            }
+        }
+    }
+
+    pub fn records(&self, extension_id: Option<i64>, did_id: Option<i64>) -> bool {
+        let inner = self.read();
+        extension_id.is_some_and(|id| inner.recorded_extensions.contains(&id))
+            || did_id.is_some_and(|id| inner.recorded_dids.contains(&id))
     }
 
     pub fn remove_did(&self, number: &str) {

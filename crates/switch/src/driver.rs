@@ -52,6 +52,7 @@ pub(crate) struct Driver {
     pub(crate) trunks: Vec<Trunk>,
     /// Tenant of calls that name none (e.g. from an unknown trunk).
     pub(crate) default_tenant: i64,
+    pub(crate) recordings_dir: std::path::PathBuf,
 }
 
 impl Driver {
@@ -148,6 +149,11 @@ impl Driver {
 
     /// Handles events and sends what the cores produced.
     async fn drain(&mut self) {
+        // On reliable transports a transaction can end in the same step that
+        // queues its last message (a final response with timer J or K at
+        // zero, the ACK of a non-2xx with timer D at zero): forget its peer
+        // only once that message has been sent.
+        let mut ended = Vec::new();
         loop {
             while let Some(event) = self.layer.poll_event() {
                 let now = Instant::now();
@@ -164,9 +170,7 @@ impl Driver {
                             self.b2bua.request(now, None, request, voxide_b2bua::Flow { addr, transport });
                         }
                     }
-                    TransactionEvent::Terminated { key } => {
-                        self.peers.remove(&key);
-                    }
+                    TransactionEvent::Terminated { key } => ended.push(key),
                 }
             }
             self.run_b2bua_commands().await;
@@ -178,6 +182,9 @@ impl Driver {
             let Some(&(peer, transport)) = self.peers.get(&tx.key) else { continue };
             let bytes = Bytes::from(tx.message.to_string());
             self.send_bytes(peer, transport, bytes).await;
+        }
+        for key in ended {
+            self.peers.remove(&key);
         }
         while let Some(change) = self.registrar.poll_change() {
             match &change {
@@ -201,6 +208,10 @@ impl Driver {
         let flow = voxide_b2bua::Flow { addr: source, transport };
         let in_dialog = req.to_header().is_ok_and(|t| t.value().contains("tag="));
         if req.method == Method::Invite && !in_dialog {
+            // RFC 3261 §16.3 step 3 comes before any authentication.
+            if req.max_forwards_header().ok().and_then(|m| m.num().ok()) == Some(0) {
+                return self.respond(&key, response_to(&req, 483, &tag));
+            }
             if unsupported_requirements(&req).is_none() {
                 return self.admit_invite(key, req, source, transport);
             }

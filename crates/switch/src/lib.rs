@@ -52,6 +52,8 @@ pub struct SwitchConfig {
     pub trunks: Vec<Trunk>,
     /// The tenant of calls from trunks to numbers no tenant owns.
     pub default_tenant: i64,
+    /// Where call recordings are written (`domain_<tenant>/…wav` below it).
+    pub recordings_dir: std::path::PathBuf,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -82,9 +84,11 @@ pub async fn start(
     for ext in store.extensions(None).await? {
         let account = Account { tenant_id: ext.tenant_id, extension_id: ext.id, password: ext.sip_password };
         directory.upsert(&ext.domain, &ext.sip_username, account);
+        directory.set_recording(Some(ext.id), None, ext.recording != 0);
     }
     for did in store.dids(None).await? {
         directory.set_did(&did.phonenumber, did.tenant_id, did.id, did.extension_id);
+        directory.set_recording(None, Some(did.id), did.recording != 0);
     }
     let now = Instant::now();
     let mut registrar = Registrar::new(config.registrar, now);
@@ -128,6 +132,7 @@ pub async fn start(
         routes: config.routes,
         trunks: config.trunks,
         default_tenant: config.default_tenant,
+        recordings_dir: config.recordings_dir,
     };
     let done = tokio::spawn(driver.run(in_rx, aor_rx, media_rx, shutdown));
     Ok(Switch { control, done })

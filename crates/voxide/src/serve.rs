@@ -49,6 +49,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             auth_failure_limit: config.sip.auth_failure_limit,
             auth_failure_window: Duration::from_secs(config.sip.auth_failure_window_secs.into()),
             prefer_sha256: config.sip.digest_prefer_sha256,
+            offer_sha256: config.sip.digest_sha256,
         },
         b2bua: B2buaConfig {
             sip_addr: SocketAddr::new(config.advertised_ip(), sip_addr.port()),
@@ -76,6 +77,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             })
             .collect(),
         default_tenant: tenant.id,
+        recordings_dir: config.recordings.dir.clone().into(),
     };
     let switch = voxide_switch::start(switch_config, store.clone(), sockets, shutdown.child_token()).await?;
 

@@ -154,8 +154,17 @@ fn switch(extra_env: &[(&str, &str)]) -> Server {
 }
 
 #[test]
-fn answered_call_relays_rtp_both_ways_and_writes_a_normal_clearing_cdr() {
+fn answered_call_relays_rtp_both_ways_and_writes_a_cdr_with_its_recording() {
     let server = switch(&[]);
+    let (_, exts) = server.get("/api/extensions/");
+    let callee_id =
+        exts.as_array().expect("list").iter().find(|e| e["sip_username"] == "1002").expect("1002")["id"].clone();
+    let (status, _) = server.send_json(
+        reqwest::Method::PATCH,
+        &format!("/api/extensions/{callee_id}/"),
+        &serde_json::json!({ "recording": 1 }),
+    );
+    assert_eq!(status, 200);
     let (caller, callee) = (Phone::new("1001"), Phone::new("1002"));
     callee.register(&server);
     let uas = callee.answer_with(&server, "uas_answer.xml", &["-rtp_echo"]);
@@ -173,6 +182,23 @@ fn answered_call_relays_rtp_both_ways_and_writes_a_normal_clearing_cdr() {
     // carried them both ways.
     let relayed = metric(&server, "voxide_rtp_packets_relayed_total");
     assert!(relayed >= 2.0 * 220.0, "only {relayed} RTP packets relayed");
+
+    // The recording is linked from the CDR and served with range requests.
+    let path = cdr["recording"].as_str().expect("recording linked").to_string();
+    assert!(path.starts_with("/api/media/domain_") && path.ends_with(".wav"), "{path}");
+    let whole = server.request(reqwest::Method::GET, &path).send().expect("download");
+    assert_eq!(whole.status(), 200);
+    let wav = whole.bytes().expect("body");
+    assert_eq!(&wav[0..4], b"RIFF");
+    let data = u32::from_le_bytes([wav[40], wav[41], wav[42], wav[43]]) as usize;
+    assert_eq!(data, wav.len() - 44, "header sizes fixed at the end");
+    let seconds = data as f64 / 16000.0;
+    assert!((6.0..12.0).contains(&seconds), "recorded {seconds} s");
+    let loud = wav[44..].chunks_exact(2).filter(|s| i16::from_le_bytes([s[0], s[1]]).unsigned_abs() > 1000).count();
+    assert!(loud > 8000, "recording is nearly silent ({loud} loud samples)");
+    let part = server.request(reqwest::Method::GET, &path).header("Range", "bytes=0-99").send().expect("range");
+    assert_eq!(part.status(), 206);
+    assert_eq!(part.bytes().expect("body").len(), 100);
 }
 
 #[test]
