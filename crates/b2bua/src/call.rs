@@ -22,6 +22,9 @@ pub struct Target {
     /// To header value.
     pub to: String,
     pub flow: Flow,
+    /// Digest credentials (user, password) for a target that challenges
+    /// (a carrier's trunk).
+    pub credentials: Option<(String, String)>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,6 +60,11 @@ pub(crate) struct Fork {
     provisional: bool,
     final_status: Option<u16>,
     cancel_pending: bool,
+    /// The INVITE as last sent (for CANCEL and for answering a challenge).
+    invite: Option<Request>,
+    cseq: u32,
+    /// Whether a digest challenge was already answered (only once).
+    authenticated: bool,
 }
 
 pub(crate) struct LegB {
@@ -70,7 +78,6 @@ pub(crate) struct LegB {
     target: String,
     route: Vec<String>,
     cseq: u32,
-    invite: Option<Request>,
 }
 
 /// A request relayed from one leg to the other, waiting for its answer.
@@ -128,6 +135,9 @@ impl Call {
                     provisional: false,
                     final_status: None,
                     cancel_pending: false,
+                    invite: None,
+                    cseq: 1,
+                    authenticated: false,
                 })
                 .collect(),
             winner: None,
@@ -136,7 +146,6 @@ impl Call {
             target: String::new(),
             route: Vec::new(),
             cseq: 1,
-            invite: None,
         };
         let mut call = Call {
             id: new.id,
@@ -171,7 +180,7 @@ impl Call {
             e
         };
         let max_forwards = max_forwards(&call.a.invite).saturating_sub(1);
-        for fork in &call.b.forks {
+        for fork in &mut call.b.forks {
             let spec = RequestSpec {
                 method: "INVITE",
                 uri: &fork.target.uri,
@@ -189,7 +198,7 @@ impl Call {
                 body: body.as_ref().map(|(ct, b)| (ct.as_str(), b.as_slice())),
             };
             if let Some(req) = build::request(&spec) {
-                call.b.invite.get_or_insert_with(|| req.clone());
+                fork.invite = Some(req.clone());
                 out.push(Command::Request { flow: fork.target.flow, request: req });
             }
         }

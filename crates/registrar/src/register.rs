@@ -44,6 +44,11 @@ pub struct RegistrarConfig {
     /// offered; many phones (and SIPp) only read the first, and most of
     /// them only know MD5, so MD5 comes first unless this is set.
     pub prefer_sha256: bool,
+    /// Offer the SHA-256 challenge at all. Some user agents (those built on
+    /// libre before 2.x, such as baresip 1.0) give up on the whole 401 when
+    /// any challenge names an algorithm they do not know, instead of
+    /// answering the MD5 one; they need this off.
+    pub offer_sha256: bool,
 }
 
 /// Who a request proved to be.
@@ -225,10 +230,12 @@ impl Registrar {
     }
 
     fn challenge(&mut self, mut resp: Response, realm: &str, now: Instant, stale: bool, proxy: bool) -> Response {
-        let mut values = digest::challenge_values(realm, &mut self.nonces, now, stale);
-        if !self.config.prefer_sha256 {
-            values.reverse();
-        }
+        let [sha256, md5] = digest::challenge_values(realm, &mut self.nonces, now, stale);
+        let values = match (self.config.offer_sha256, self.config.prefer_sha256) {
+            (false, _) => vec![md5],
+            (true, true) => vec![sha256, md5],
+            (true, false) => vec![md5, sha256],
+        };
         for value in values {
             let header = if proxy {
                 Header::ProxyAuthenticate(headers::ProxyAuthenticate::new(value))

@@ -42,10 +42,19 @@ pub fn parse_message(bytes: &[u8]) -> Result<SipMessage, ParseError> {
     }
     // rsip is a third-party parser fed hostile input; a panic inside it must
     // not take the switch down.
+    if let Some((reason, status)) = check_request_line(bytes) {
+        return Err(malformed(bytes, reason, status));
+    }
     let normalized = normalize(bytes);
+    let (normalized, v6_host) = mask_v6_request_uri(normalized);
     let parsed = std::panic::catch_unwind(|| SipMessage::try_from(normalized.as_ref()));
     let mut msg = match parsed {
+        Ok(Ok(SipMessage::Request(mut req))) if v6_host.is_some() => {
+            req.uri.host_with_port.host = rsip::Host::Domain(v6_host.unwrap_or_default().into());
+            SipMessage::Request(req)
+        }
         Ok(Ok(m)) => m,
+        Ok(Err(_)) if unknown_method(bytes) => return Err(malformed(bytes, "method not implemented", 501)),
         Ok(Err(e)) => return Err(malformed(bytes, &format!("unparsable message: {}", short(&e.to_string())), 400)),
         Err(_) => return Err(malformed(bytes, "unparsable message", 400)),
     };
@@ -73,23 +82,121 @@ const COMPACT: [(u8, &str); 10] = [
     (b'e', "Content-Encoding"),
 ];
 
-/// Expands compact header names and unfolds continuation lines (§7.3.1) in
-/// the header block, so the grammar sees only long forms. Copies only when
-/// something needs changing.
+/// The start-line checks rsip cannot make or would answer wrongly: a
+/// request-line with a version other than SIP/2.0 gets 505 (rsip refuses
+/// it as unparsable), a Request-URI in `<>` is refused (RFC 4475 §3.1.2.7,
+/// rsip accepts it), and a scheme other than sip, sips or tel gets 416
+/// (RFC 3261 §8.2.2.1; rsip cannot parse one).
+fn check_request_line(bytes: &[u8]) -> Option<(&'static str, u16)> {
+    let line = bytes.split(|b| *b == b'\n').next()?;
+    let line = std::str::from_utf8(line).ok()?.trim_end_matches('\r');
+    let mut parts = line.split(' ');
+    let (method, uri, version) = (parts.next()?, parts.next()?, parts.next()?);
+    if method.starts_with("SIP/") || parts.next().is_some() {
+        return None;
+    }
+    if version.starts_with("SIP/") && version != "SIP/2.0" {
+        return Some(("SIP version not supported", 505));
+    }
+    if uri.starts_with('<') {
+        return Some(("Request-URI enclosed in <>", 400));
+    }
+    let scheme = uri.split_once(':').map(|(s, _)| s)?;
+    let looks_like_scheme =
+        !scheme.is_empty() && scheme.bytes().all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b));
+    let known = ["sip", "sips", "tel"].iter().any(|k| scheme.eq_ignore_ascii_case(k));
+    (looks_like_scheme && !known).then_some(("unsupported URI scheme", 416))
+}
+
+/// A request whose method rsip does not know (its Method is a closed enum),
+/// with a CSeq naming the same method: RFC 3261 §8.2.1 wants 501 for it.
+/// A CSeq that names another method stays a 400 (RFC 4475 §3.1.2.18).
+fn unknown_method(bytes: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(head(bytes));
+    let mut lines = text.split("\r\n");
+    let Some(method) = lines.next().and_then(|l| l.split(' ').next()) else { return false };
+    if method.is_empty() || method.starts_with("SIP/") || method.parse::<rsip::Method>().is_ok() {
+        return false;
+    }
+    lines.filter_map(|l| l.split_once(':')).any(|(name, value)| {
+        name.trim().eq_ignore_ascii_case("cseq") && value.split_whitespace().nth(1) == Some(method)
+    })
+}
+
+/// Stands in for rsip's host name in a masked Request-URI.
+const V6_MASK: &[u8] = b"ipv6-reference.invalid";
+
+/// rsip splits `host:port` at the first colon, so it cannot parse an IPv6
+/// reference (`sip:[::1]:5060`) in the Request-URI. Swap it for a plain
+/// name for the parse and hand it back to be put in place afterwards.
+fn mask_v6_request_uri(bytes: std::borrow::Cow<'_, [u8]>) -> (std::borrow::Cow<'_, [u8]>, Option<String>) {
+    let line_end = bytes.iter().position(|b| *b == b'\n').unwrap_or(bytes.len());
+    let line = &bytes[..line_end];
+    let Some(uri_start) = line.iter().position(|b| *b == b' ').map(|i| i + 1) else { return (bytes, None) };
+    let uri_end = line[uri_start..].iter().position(|b| *b == b' ').map_or(line.len(), |i| uri_start + i);
+    let uri = &line[uri_start..uri_end];
+    let (Some(open), Some(close)) = (uri.iter().position(|b| *b == b'['), uri.iter().position(|b| *b == b']')) else {
+        return (bytes, None);
+    };
+    let inner = std::str::from_utf8(&uri[open + 1..close.max(open + 1)]).ok();
+    if close < open || !inner.is_some_and(|a| a.parse::<std::net::Ipv6Addr>().is_ok()) {
+        return (bytes, None);
+    }
+    let host = String::from_utf8_lossy(&uri[open..=close]).into_owned();
+    let mut out = Vec::with_capacity(bytes.len());
+    out.extend_from_slice(&bytes[..uri_start + open]);
+    out.extend_from_slice(V6_MASK);
+    out.extend_from_slice(&bytes[uri_start + close + 1..]);
+    (std::borrow::Cow::Owned(out), Some(host))
+}
+
+/// Expands compact header names, removes whitespace before the colon of
+/// header names (`HCOLON` allows it, rsip does not), closes up whitespace
+/// around the slashes of a Via's sent-protocol (`SIP / 2.0 / UDP`) and
+/// unfolds continuation lines (§7.3.1) in the header block, so the grammar
+/// sees only plain long forms. Copies only when something needs changing.
 fn normalize(bytes: &[u8]) -> std::borrow::Cow<'_, [u8]> {
     let head_len = bytes.windows(4).position(|w| w == b"\r\n\r\n").map_or(bytes.len(), |p| p + 2);
     let (head, body) = bytes.split_at(head_len);
-    let needs = head
-        .split(|b| *b == b'\n')
-        .skip(1)
-        .any(|line| line.first().is_some_and(|c| *c == b' ' || *c == b'\t') || compact_name(line).is_some());
+    let needs = head.split(|b| *b == b'\n').skip(1).any(|line| {
+        line.first().is_some_and(|c| *c == b' ' || *c == b'\t')
+            || compact_name(line).is_some()
+            || spaced_name(line)
+            || is_via(line) && line.windows(2).any(|w| w.contains(&b'/') && w.iter().any(u8::is_ascii_whitespace))
+    });
     if !needs {
         return std::borrow::Cow::Borrowed(bytes);
     }
+    let head = unfold(head);
     let mut out: Vec<u8> = Vec::with_capacity(bytes.len() + 64);
     for (i, line) in head.split_inclusive(|b| *b == b'\n').enumerate() {
+        let colon = line.iter().position(|b| *b == b':');
+        match colon.filter(|_| i > 0) {
+            Some(colon) => {
+                let name = line[..colon].trim_ascii();
+                match compact_name(line) {
+                    Some((long, _)) => out.extend_from_slice(long.as_bytes()),
+                    None => out.extend_from_slice(name),
+                }
+                if is_via(line) {
+                    out.push(b':');
+                    out.extend_from_slice(&close_slashes(&line[colon + 1..]));
+                } else {
+                    out.extend_from_slice(&line[colon..]);
+                }
+            }
+            None => out.extend_from_slice(line),
+        }
+    }
+    out.extend_from_slice(body);
+    std::borrow::Cow::Owned(out)
+}
+
+/// Joins continuation lines to the line they continue, with one space.
+fn unfold(head: &[u8]) -> Vec<u8> {
+    let mut out: Vec<u8> = Vec::with_capacity(head.len());
+    for (i, line) in head.split_inclusive(|b| *b == b'\n').enumerate() {
         if i > 0 && line.first().is_some_and(|c| *c == b' ' || *c == b'\t') {
-            // Folded: join to the previous line with one space.
             while out.last().is_some_and(|c| *c == b'\n' || *c == b'\r') {
                 out.pop();
             }
@@ -97,16 +204,44 @@ fn normalize(bytes: &[u8]) -> std::borrow::Cow<'_, [u8]> {
             out.extend_from_slice(line.trim_ascii_start());
             continue;
         }
-        match (i > 0).then(|| compact_name(line)).flatten() {
-            Some((long, colon)) => {
-                out.extend_from_slice(long.as_bytes());
-                out.extend_from_slice(&line[colon..]);
+        out.extend_from_slice(line);
+    }
+    out
+}
+
+/// A header line whose name is followed by whitespace before the colon.
+fn spaced_name(line: &[u8]) -> bool {
+    line.iter().position(|b| *b == b':').is_some_and(|c| c > 0 && line[c - 1].is_ascii_whitespace())
+}
+
+fn is_via(line: &[u8]) -> bool {
+    line.iter().position(|b| *b == b':').is_some_and(|c| {
+        let name = line[..c].trim_ascii();
+        name.eq_ignore_ascii_case(b"via") || name.eq_ignore_ascii_case(b"v")
+    })
+}
+
+/// Removes whitespace next to `/` (only the sent-protocol of a Via has any).
+fn close_slashes(value: &[u8]) -> Vec<u8> {
+    let mut out: Vec<u8> = Vec::with_capacity(value.len());
+    let mut after_slash = false;
+    for &b in value {
+        match b {
+            b'/' => {
+                while out.last().is_some_and(|c| *c == b' ' || *c == b'\t') {
+                    out.pop();
+                }
+                out.push(b);
+                after_slash = true;
             }
-            None => out.extend_from_slice(line),
+            b' ' | b'\t' if after_slash => {}
+            _ => {
+                out.push(b);
+                after_slash = false;
+            }
         }
     }
-    out.extend_from_slice(body);
-    std::borrow::Cow::Owned(out)
+    out
 }
 
 /// For a header line with a compact name, the long name and the index of its colon.
@@ -135,11 +270,12 @@ fn check(msg: &mut SipMessage) -> Result<(), String> {
         return Err("SIP version not supported".into());
     }
     let via = msg.via_header().map_err(|_| "missing Via".to_string())?;
-    via.typed().map_err(|_| "malformed Via".to_string())?;
+    crate::values::via_parts(via.value()).ok_or_else(|| "malformed Via".to_string())?;
     // From/To are only required to be present: rsip's typed forms refuse
     // legal whitespace (`<sip:a@b> ;tag=1`), and tags are read leniently.
     msg.from_header().map_err(|_| "missing From".to_string())?;
     msg.to_header().map_err(|_| "missing To".to_string())?;
+    check_headers(msg.headers())?;
     if msg.call_id_header().map_err(|_| "missing Call-ID".to_string())?.value().trim().is_empty() {
         return Err("empty Call-ID".into());
     }
@@ -171,14 +307,116 @@ fn check(msg: &mut SipMessage) -> Result<(), String> {
     Ok(())
 }
 
+/// Structural checks on header values that rsip accepts: repeated
+/// single-value headers (RFC 3261 §7.3.1; two Content-Lengths leave the
+/// body's extent unknown), empty Via values or parameters, unbalanced
+/// quotes, whitespace inside `<>`, an addr-spec carrying `?` outside `<>`,
+/// and a Date not in GMT (RFC 4475 §3.1.2, §3.3.8, §3.3.9).
+fn check_headers(headers: &rsip::Headers) -> Result<(), String> {
+    // From, To, Call-ID, CSeq, Max-Forwards, Content-Length.
+    let mut seen = [0u8; 6];
+    for h in headers.iter() {
+        let (single, name, value) = match h {
+            Header::From(v) => (Some(0), "From", v.value()),
+            Header::To(v) => (Some(1), "To", v.value()),
+            Header::CallId(v) => (Some(2), "Call-ID", v.value()),
+            Header::CSeq(v) => (Some(3), "CSeq", v.value()),
+            Header::MaxForwards(v) => (Some(4), "Max-Forwards", v.value()),
+            Header::ContentLength(v) => (Some(5), "Content-Length", v.value()),
+            Header::Contact(v) => (None, "Contact", v.value()),
+            Header::Route(v) => (None, "Route", v.value()),
+            Header::RecordRoute(v) => (None, "Record-Route", v.value()),
+            Header::Via(v) => (None, "Via", v.value()),
+            Header::Date(v) => (None, "Date", v.value()),
+            _ => continue,
+        };
+        if let Some(i) = single {
+            seen[i] += 1;
+            if seen[i] > 1 {
+                return Err(format!("more than one {name} header"));
+            }
+        }
+        match name {
+            "Via" => {
+                let empty = |v: &str| v.trim().is_empty() || v.split(';').any(|p| p.trim().is_empty());
+                if value.split(',').any(empty) {
+                    return Err("malformed Via".into());
+                }
+            }
+            "Date" if !value.trim_end().ends_with(" GMT") => return Err("malformed Date (not in GMT)".into()),
+            "Call-ID" | "CSeq" | "Max-Forwards" | "Content-Length" | "Date" => {}
+            _ => check_address(value).map_err(|why| format!("malformed {name}: {why}"))?,
+        }
+    }
+    Ok(())
+}
+
+/// Checks one name-addr / addr-spec header value (possibly a list).
+fn check_address(value: &str) -> Result<(), &'static str> {
+    if value.trim() == "*" {
+        return Ok(());
+    }
+    let (mut quoted, mut escaped, mut angle) = (false, false, false);
+    let bytes = value.as_bytes();
+    for (i, &b) in bytes.iter().enumerate() {
+        if escaped {
+            escaped = false;
+            continue;
+        }
+        match b {
+            b'\\' if quoted => escaped = true,
+            b'"' => quoted = !quoted,
+            b'<' if !quoted => {
+                if bytes.get(i + 1).is_some_and(u8::is_ascii_whitespace) {
+                    return Err("whitespace inside <>");
+                }
+                angle = true;
+            }
+            b'>' if !quoted => {
+                if i > 0 && bytes[i - 1].is_ascii_whitespace() {
+                    return Err("whitespace inside <>");
+                }
+                angle = false;
+            }
+            b'?' if !quoted && !angle => return Err("a URI with headers must be enclosed in <>"),
+            _ => {}
+        }
+    }
+    if quoted {
+        return Err("unterminated quoted string");
+    }
+    for v in crate::values::split_list(value) {
+        // Header parameters follow the `>`, or the URI when there is no `<>`.
+        let params = match v.rfind('>') {
+            Some(i) => {
+                let after = v[i + 1..].trim();
+                if after.is_empty() {
+                    continue;
+                }
+                after.strip_prefix(';').ok_or("text after the URI")?
+            }
+            None => match v.split_once(';') {
+                Some((_, p)) => p,
+                None => continue,
+            },
+        };
+        if params.split(';').any(|p| p.trim().is_empty()) {
+            return Err("empty parameter");
+        }
+    }
+    Ok(())
+}
+
 /// Builds a 400 (or 505) from the raw text when it is a request with a Via;
 /// otherwise the message is unanswerable.
 fn malformed(bytes: &[u8], reason: &str, status: u16) -> ParseError {
     let text = String::from_utf8_lossy(head(bytes));
     let mut lines = text.split("\r\n");
     let first = lines.next().unwrap_or("");
-    let is_request = !first.starts_with("SIP/") && first.split(' ').count() == 3 && first.ends_with("SIP/2.0")
-        || first.split(' ').nth(2).is_some_and(|v| v.starts_with("SIP/"));
+    // A request-line ends in a SIP version, however badly it is spaced.
+    let is_request = !first.starts_with("SIP/")
+        && first.split(' ').filter(|p| !p.is_empty()).count() >= 3
+        && first.trim_end().rsplit(' ').next().is_some_and(|v| v.starts_with("SIP/"));
     if !is_request {
         return ParseError::Unanswerable(reason.to_string());
     }
@@ -202,7 +440,12 @@ fn malformed(bytes: &[u8], reason: &str, status: u16) -> ParseError {
     if !have[0] {
         return ParseError::Unanswerable(format!("{reason} (and no Via to answer to)"));
     }
-    let phrase = if status == 505 { "Version Not Supported" } else { "Bad Request" };
+    let phrase = match status {
+        505 => "Version Not Supported",
+        416 => "Unsupported URI Scheme",
+        501 => "Not Implemented",
+        _ => "Bad Request",
+    };
     let mut reply = format!("SIP/2.0 {status} {phrase}\r\n");
     for line in copied {
         reply.push_str(line);
@@ -256,6 +499,34 @@ mod tests {
         let msg = parse_message(text.as_bytes()).unwrap();
         assert_eq!(msg.call_id_header().unwrap().value(), "x");
         assert!(msg.from_header().unwrap().value().contains("tag=1"));
+    }
+
+    #[test]
+    fn ipv6_references_parse_and_round_trip() {
+        let text = "REGISTER sip:[::1]:5060 SIP/2.0\r\nVia: SIP/2.0/UDP [::1]:5062;branch=z9hG4bK1;rport\r\nFrom: <sip:1001@[::1]>;tag=a\r\nTo: <sip:1001@[::1]>\r\nCall-ID: c6\r\nCSeq: 1 REGISTER\r\nContent-Length: 0\r\n\r\n";
+        let SipMessage::Request(req) = parse_message(text.as_bytes()).unwrap() else { panic!("a request") };
+        assert_eq!(req.uri.to_string(), "sip:[::1]:5060");
+        assert!(req.to_string().starts_with("REGISTER sip:[::1]:5060 SIP/2.0\r\nVia: SIP/2.0/UDP [::1]:5062;"));
+    }
+
+    #[test]
+    fn other_versions_get_505_and_other_schemes_416() {
+        for (line, status) in
+            [("OPTIONS sip:d SIP/3.0", "505 Version Not Supported"), ("OPTIONS mailto:a@d SIP/2.0", "416 ")]
+        {
+            let text = format!(
+                "{line}\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nFrom: <sip:a@d>;tag=1\r\nTo: <sip:d>\r\nCall-ID: x\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n"
+            );
+            let ParseError::Malformed(m) = parse_message(text.as_bytes()).unwrap_err() else { panic!("{line}") };
+            let reply = String::from_utf8(m.reply.unwrap()).unwrap();
+            assert!(reply.starts_with(&format!("SIP/2.0 {status}")), "{reply}");
+        }
+    }
+
+    #[test]
+    fn repeated_single_value_headers_are_refused() {
+        let text = REGISTER.replace("Call-ID: c1\r\n", "Call-ID: c1\r\nCall-ID: c2\r\n");
+        assert_eq!(parse_message(text.as_bytes()).unwrap_err().reason(), "more than one Call-ID header");
     }
 
     #[test]

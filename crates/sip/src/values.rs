@@ -72,6 +72,56 @@ pub fn uri_host(uri: &str) -> Option<String> {
     (!host.is_empty()).then(|| host.to_ascii_lowercase())
 }
 
+/// One Via value taken apart leniently: rsip's typed Via cannot read an
+/// IPv6 sent-by (`[::1]:5060`), so the cores read Vias with this instead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ViaParts<'a> {
+    /// `SIP/2.0/UDP`, with any whitespace around the slashes removed by the parser.
+    pub protocol: &'a str,
+    /// `host[:port]`, an IPv6 host in brackets.
+    pub sent_by: &'a str,
+    /// The `branch` parameter, when present.
+    pub branch: Option<&'a str>,
+}
+
+/// Reads the first value of a Via header; `None` when it is not
+/// `protocol/version/transport SP host[:port] *(;param)`.
+pub fn via_parts(value: &str) -> Option<ViaParts<'_>> {
+    let first = value.split(',').next()?.trim();
+    let (head, params) = first.split_once(';').unwrap_or((first, ""));
+    let mut words = head.split_whitespace();
+    let (protocol, sent_by) = (words.next()?, words.next()?);
+    if words.next().is_some() || protocol.split('/').count() != 3 || protocol.split('/').any(str::is_empty) {
+        return None;
+    }
+    let port = match sent_by.strip_prefix('[') {
+        Some(v6) => {
+            let (addr, after) = v6.split_once(']')?;
+            addr.parse::<std::net::Ipv6Addr>().ok()?;
+            match after {
+                "" => None,
+                p => Some(p.strip_prefix(':')?),
+            }
+        }
+        None => {
+            let (host, port) = sent_by.split_once(':').map_or((sent_by, None), |(h, p)| (h, Some(p)));
+            let host_ok = host.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._".contains(&b));
+            if host.is_empty() || !host_ok {
+                return None;
+            }
+            port
+        }
+    };
+    if port.is_some_and(|p| p.parse::<u16>().is_err()) {
+        return None;
+    }
+    let branch = params.split(';').find_map(|p| {
+        let (k, v) = p.split_once('=').unwrap_or((p, ""));
+        k.trim().eq_ignore_ascii_case("branch").then(|| v.trim())
+    });
+    Some(ViaParts { protocol, sent_by, branch })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -88,5 +138,16 @@ mod tests {
         assert_eq!(uri_user("sip:1001@voxide.local:5060"), Some("1001"));
         assert_eq!(uri_host("sip:1001@Voxide.Local:5060;transport=udp").as_deref(), Some("voxide.local"));
         assert_eq!(uri_host("sip:[::1]:5060").as_deref(), Some("[::1]"));
+    }
+
+    #[test]
+    fn vias_are_read_with_ipv6_hosts() {
+        let v = via_parts("SIP/2.0/UDP [::1]:5062;branch=z9hG4bK1;rport, SIP/2.0/TCP b").unwrap();
+        assert_eq!((v.protocol, v.sent_by, v.branch), ("SIP/2.0/UDP", "[::1]:5062", Some("z9hG4bK1")));
+        let v = via_parts("SIP/2.0/TCP Host.Example.com ;received=1.2.3.4").unwrap();
+        assert_eq!((v.sent_by, v.branch), ("Host.Example.com", None));
+        for bad in ["", "SIP/2.0/UDP", "SIP/2.0 host", "SIP/2.0/UDP a b", "SIP/2.0/UDP [::1", "SIP/2.0/UDP h:x"] {
+            assert_eq!(via_parts(bad), None, "{bad:?}");
+        }
     }
 }

@@ -31,6 +31,8 @@ pub struct Trunk {
     /// The tenant that inbound calls from it are billed to when the DID
     /// does not say (unassigned numbers).
     pub tenant_id: Option<i64>,
+    /// Digest credentials the carrier challenges us for.
+    pub credentials: Option<(String, String)>,
 }
 
 /// What the driver remembers of a call besides the B2BUA's state.
@@ -129,6 +131,7 @@ impl Driver {
                         uri: b.contact.clone(),
                         to: to.clone(),
                         flow: Flow { addr: b.source, transport: b.transport },
+                        credentials: None,
                     })
                     .collect::<Vec<_>>()
             }
@@ -139,6 +142,7 @@ impl Driver {
                         uri: format!("sip:{number}@{}", t.addr),
                         to: format!("<sip:{number}@{}>", t.addr),
                         flow: Flow { addr: t.addr, transport: t.transport },
+                        credentials: t.credentials.clone(),
                     }],
                     None => Vec::new(),
                 }

@@ -4,8 +4,12 @@
 //!
 //! Tests call `Server::start(env!("CARGO_BIN_EXE_voxide"), &[])`.
 
+mod baresip;
 mod peers;
+mod raw;
 mod server;
 
+pub use baresip::Baresip;
 pub use peers::{Sipp, SippOutcome, testdata};
+pub use raw::{RawSip, SipReply};
 pub use server::{Server, free_port};

@@ -12,6 +12,7 @@ pub fn testdata() -> PathBuf {
 /// One SIPp run.
 pub struct Sipp {
     args: Vec<String>,
+    port: u16,
 }
 
 /// What a SIPp run reported.
@@ -28,15 +29,18 @@ impl Sipp {
     /// A UAC run of `testdata/sipp/<scenario>` against `target`.
     pub fn scenario(scenario: &str, target: SocketAddr) -> Sipp {
         let path = testdata().join("sipp").join(scenario);
+        let port = crate::free_port();
+        let local_ip = if target.is_ipv6() { "::1" } else { "127.0.0.1" };
         Sipp {
+            port,
             args: vec![
                 "-sf".into(),
                 path.display().to_string(),
                 target.to_string(),
                 "-i".into(),
-                "127.0.0.1".into(),
+                local_ip.into(),
                 "-p".into(),
-                crate::free_port().to_string(),
+                port.to_string(),
                 "-m".into(),
                 "1".into(),
                 "-timeout".into(),
@@ -51,6 +55,31 @@ impl Sipp {
     pub fn arg(mut self, a: impl Into<String>) -> Self {
         self.args.push(a.into());
         self
+    }
+
+    /// Sets `flag` to `value`, replacing a value given before.
+    pub fn set(mut self, flag: &str, value: impl Into<String>) -> Self {
+        match self.args.iter().position(|a| a == flag) {
+            Some(i) if i + 1 < self.args.len() => self.args[i + 1] = value.into(),
+            _ => self.args.extend([flag.to_string(), value.into()]),
+        }
+        self
+    }
+
+    /// SIPp's own SIP port (`-p`): the source port of what it sends over UDP.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// `-inf testdata/sipp/users.csv` and `-m calls`: users 1001… in turn.
+    pub fn users(self, calls: u32) -> Self {
+        let csv = testdata().join("sipp/users.csv").display().to_string();
+        self.set("-inf", csv).set("-m", calls.to_string())
+    }
+
+    /// SIP over one TCP connection (`-t t1`) instead of UDP.
+    pub fn tcp(self) -> Self {
+        self.set("-t", "t1")
     }
 
     /// `-key name value` for `[name]` in the scenario.

@@ -35,6 +35,8 @@ pub struct Server {
 impl Server {
     /// Starts `bin` with SIP and HTTP on free loopback ports, SQLite in a
     /// scratch directory, and `env` as extra `VOXIDE_…` settings.
+    /// When `env` sets `VOXIDE_SIP_LISTEN` (e.g. `[::1]:PORT`), `sip` is
+    /// that address.
     pub fn start(bin: &str, env: &[(&str, &str)]) -> Server {
         let dir = std::env::temp_dir().join(format!("voxide-test-{}", rand::random::<u64>()));
         std::fs::create_dir_all(&dir).expect("scratch directory");
@@ -51,12 +53,17 @@ impl Server {
             all.retain(|(name, _)| name != k);
             all.push((k.to_string(), v.to_string()));
         }
+        let sip = all
+            .iter()
+            .find(|(k, _)| k == "VOXIDE_SIP_LISTEN")
+            .and_then(|(_, v)| v.parse().ok())
+            .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], sip_port)));
         let client = reqwest::blocking::Client::builder().timeout(Duration::from_secs(10)).build().expect("client");
         let mut server = Server {
             bin: PathBuf::from(bin),
             dir,
             http: format!("127.0.0.1:{http_port}").parse().expect("addr"),
-            sip: format!("127.0.0.1:{sip_port}").parse().expect("addr"),
+            sip,
             token,
             env: all,
             child: None,

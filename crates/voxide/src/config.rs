@@ -28,6 +28,8 @@ pub struct SipSection {
     pub auth_failure_window_secs: u32,
     /// Offer the SHA-256 digest challenge before the MD5 one.
     pub digest_prefer_sha256: bool,
+    /// Offer a SHA-256 digest challenge at all (off: MD5 only).
+    pub digest_sha256: bool,
 }
 
 impl Default for SipSection {
@@ -42,6 +44,7 @@ impl Default for SipSection {
             auth_failure_limit: 20,
             auth_failure_window_secs: 60,
             digest_prefer_sha256: false,
+            digest_sha256: true,
         }
     }
 }
@@ -109,6 +112,11 @@ pub struct TrunkConfig {
     /// Digits put in front after stripping.
     #[serde(default)]
     pub prepend: String,
+    /// Digest credentials, when the carrier challenges our INVITEs.
+    #[serde(default)]
+    pub username: String,
+    #[serde(default)]
+    pub password: String,
 }
 
 fn default_transport() -> String {

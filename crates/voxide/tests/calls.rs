@@ -292,7 +292,9 @@ fn fail_scenario(phone: &Phone, status: u16) -> String {
 fn switch_with_trunk(port: u16) -> Server {
     let dir = scratch();
     let config = dir.join("voxide.toml");
-    let text = format!("[[trunks]]\nname = \"carrier\"\naddress = \"127.0.0.2:{port}\"\nprefixes = [\"1\"]\n");
+    let text = format!(
+        "[[trunks]]\nname = \"carrier\"\naddress = \"127.0.0.2:{port}\"\nprefixes = [\"1\"]\nusername = \"trunkuser\"\npassword = \"trunkpass\"\n"
+    );
     std::fs::write(&config, text).expect("config");
     switch(&[("VOXIDE_CONFIG", config.to_str().expect("utf-8 path"))])
 }
@@ -341,4 +343,18 @@ fn extension_dialling_an_outside_number_goes_out_through_the_trunk() {
     assert_eq!(cdr["hangup_cause"], "NORMAL_CLEARING", "{cdr}");
     assert_eq!(cdr["call_direction"], "outbound");
     assert_eq!(cdr["call_to"], "13055550199");
+}
+
+#[test]
+fn outbound_call_answers_the_carriers_digest_challenge() {
+    let trunk_port = free_port();
+    let server = switch_with_trunk(trunk_port);
+    let carrier = Phone::carrier(trunk_port);
+    // The carrier only answers if the digest for trunkuser/trunkpass is right.
+    let uas = carrier.answer_with(&server, "uas_challenge.xml", &[]);
+    let caller = Phone::new("1001");
+    let out = caller.call(&server, "uac_auth.xml", "13055550123", &[]);
+    assert!(out.status.success(), "{}\n{}", caller.errors(), server.log());
+    finish(uas, &carrier);
+    assert_eq!(last_cdr(&server)["hangup_cause"], "NORMAL_CLEARING");
 }

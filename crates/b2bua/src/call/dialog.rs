@@ -186,7 +186,7 @@ impl Call {
             from: &self.b.local,
             to: &fork.target.to,
             call_id: &self.b.call_id,
-            cseq: 1,
+            cseq: fork.cseq,
             contact: None,
             route: &[],
             max_forwards: 70,

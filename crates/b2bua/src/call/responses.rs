@@ -3,7 +3,8 @@
 
 use std::time::Instant;
 
-use rsip::{Method, Response};
+use rsip::prelude::*;
+use rsip::{Method, Request, Response};
 use voxide_sip::transaction::TransactionKey;
 
 use super::{Call, State, best_failure, contact};
@@ -31,6 +32,7 @@ impl Call {
             100 => Vec::new(),
             101..=199 => self.provisional(cfg, fork, &resp),
             200..=299 => self.answered(now, cfg, fork, resp),
+            401 | 407 if self.can_authenticate(fork) => self.authenticate_fork(fork, &resp),
             _ => {
                 self.b.forks[fork].final_status = Some(status);
                 self.maybe_all_failed(now)
@@ -85,7 +87,7 @@ impl Call {
     fn answered(&mut self, now: Instant, cfg: &B2buaConfig, fork: usize, resp: Response) -> Vec<Command> {
         let mut out = Vec::new();
         if self.b.winner == Some(fork) {
-            out.extend(self.ack_b(cfg, fork, 1)); // a retransmitted 2xx: ACK again
+            out.extend(self.ack_b(cfg, fork, build::cseq(&resp.headers))); // a retransmitted 2xx: ACK again
             return out;
         }
         if self.b.winner.is_some() || self.state != State::Ringing {
@@ -97,7 +99,8 @@ impl Call {
         self.b.remote = build::to_value(&resp);
         self.b.target = build::contact_uri(&resp.headers).unwrap_or_else(|| self.b.forks[fork].target.uri.clone());
         self.b.route = build::record_route(&resp.headers).into_iter().rev().collect();
-        out.extend(self.ack_b(cfg, fork, 1));
+        out.extend(self.ack_b(cfg, fork, build::cseq(&resp.headers)));
+        self.b.cseq = self.b.cseq.max(build::cseq(&resp.headers));
         out.extend(self.cancel_forks(cfg));
         out.extend(self.note_sdp(Side::B, &resp.headers, &resp.body));
         let body = self.anchored_body(&resp.headers, &resp.body, Side::A);
@@ -117,6 +120,53 @@ impl Call {
         out.push(Command::Respond { key: self.a.key.clone(), response: ok });
         out.push(Command::Answered { call: self.id });
         out
+    }
+
+    fn can_authenticate(&self, fork: usize) -> bool {
+        let f = &self.b.forks[fork];
+        self.state == State::Ringing && !f.authenticated && f.target.credentials.is_some() && f.invite.is_some()
+    }
+
+    /// Answers a trunk's digest challenge by sending the INVITE again, with
+    /// credentials, in a new transaction (RFC 3261 §22.2).
+    fn authenticate_fork(&mut self, fork: usize, resp: &Response) -> Vec<Command> {
+        let proxy = build::status(resp) == 407;
+        let challenges: Vec<String> = resp
+            .headers
+            .iter()
+            .filter_map(|h| match h {
+                rsip::Header::WwwAuthenticate(w) if !proxy => Some(w.value().to_string()),
+                rsip::Header::ProxyAuthenticate(p) if proxy => Some(p.value().to_string()),
+                _ => None,
+            })
+            .collect();
+        let f = &mut self.b.forks[fork];
+        f.authenticated = true;
+        let (Some((user, pass)), Some(invite)) = (f.target.credentials.clone(), f.invite.clone()) else {
+            return Vec::new();
+        };
+        let Ok(challenge) = voxide_registrar::digest::best_challenge(challenges.iter().map(String::as_str)) else {
+            f.final_status = Some(build::status(resp));
+            return Vec::new();
+        };
+        let uri = invite.uri.to_string();
+        let cnonce = voxide_registrar::digest::generate_cnonce();
+        let Ok(creds) = voxide_registrar::digest::authorize(&challenge, &user, &pass, "INVITE", &uri, 1, &cnonce) else {
+            f.final_status = Some(build::status(resp));
+            return Vec::new();
+        };
+        let header = if proxy { "Proxy-Authorization" } else { "Authorization" };
+        let branch = build::new_branch();
+        let text = invite
+            .to_string()
+            .replacen(&format!("branch={}", f.branch), &format!("branch={branch}"), 1)
+            .replacen(&format!("CSeq: {} INVITE", f.cseq), &format!("CSeq: {} INVITE\r\n{header}: {creds}", f.cseq + 1), 1);
+        let Ok(request) = Request::try_from(text.as_str()) else { return Vec::new() };
+        f.branch = branch.clone();
+        f.cseq += 1;
+        f.invite = Some(request.clone());
+        self.fresh_branches.push(branch);
+        vec![Command::Request { flow: f.target.flow, request }]
     }
 
     fn ack_b(&mut self, cfg: &B2buaConfig, fork: usize, cseq: u32) -> Vec<Command> {

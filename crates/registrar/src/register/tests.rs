@@ -25,6 +25,7 @@ fn config() -> RegistrarConfig {
         auth_failure_limit: 3,
         auth_failure_window: Duration::from_secs(60),
         prefer_sha256: true,
+        offer_sha256: true,
     }
 }
 
@@ -109,6 +110,24 @@ fn the_challenge_offers_sha256_then_md5_with_qop_auth() {
     let sha = r.find("algorithm=SHA-256").unwrap();
     let md5 = r.find("algorithm=MD5").unwrap();
     assert!(sha < md5 && r.contains("qop=\"auth\"") && r.contains("realm=\"voxide.local\""));
+}
+
+#[test]
+fn without_sha256_only_the_md5_challenge_is_offered() {
+    let mut p = Phone::new();
+    p.reg = Registrar::new(RegistrarConfig { offer_sha256: false, ..config() }, p.now);
+    let r = p.send(&register(1, "<sip:1001@h>", "", None)).response;
+    let challenges: Vec<String> = r
+        .headers
+        .iter()
+        .filter_map(|h| match h {
+            Header::WwwAuthenticate(w) => Some(w.value().to_string()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(challenges.len(), 1, "{challenges:?}");
+    assert!(challenges[0].contains("algorithm=MD5"));
+    assert_eq!(status(&p.answer(&r, 2, "<sip:1001@h>", "", "secret-1001")), 200);
 }
 
 #[test]

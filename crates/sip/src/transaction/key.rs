@@ -139,13 +139,11 @@ fn request_method(request: &rsip::Request) -> Result<Method, TransactionError> {
 /// method is left out so CANCEL and ACK can find their INVITE.
 fn legacy_branch(request: &rsip::Request, via: &TopVia) -> Result<String, TransactionError> {
     let call_id = request.call_id_header().map_err(|_| TransactionError::MissingHeader("Call-ID"))?;
-    let from_tag = request
-        .from_header()
-        .map_err(|_| TransactionError::MissingHeader("From"))?
-        .tag()
-        .map_err(|source| TransactionError::InvalidHeader { header: "From", source })?
-        .map(|tag| tag.to_string())
-        .unwrap_or_default();
+    // Read leniently: rsip's typed From refuses legal whitespace
+    // (`<sip:a@b> ; tag = 1`), which old RFC 2543 peers are the likeliest
+    // to send.
+    let from = request.from_header().map_err(|_| TransactionError::MissingHeader("From"))?;
+    let from_tag = crate::values::header_param(from.value(), "tag").unwrap_or_default();
     let (seq, _) = cseq(request)?;
     Ok(format!("rfc2543;{};{};{};{};{}", request.uri, from_tag, call_id.value(), seq, via.raw))
 }

@@ -23,12 +23,14 @@ pub(crate) struct TopVia {
 pub(crate) fn top_via<M: HeadersExt>(message: &M) -> Result<TopVia, TransactionError> {
     let via = message.via_header().map_err(|_| TransactionError::MissingHeader("Via"))?;
     let raw = first_value(via.value()).to_string();
-    let typed = headers::Via::new(raw.clone())
-        .typed()
-        .map_err(|source| TransactionError::InvalidHeader { header: "Via", source })?;
+    // Read leniently: rsip's typed Via cannot parse an IPv6 sent-by.
+    let parts = crate::values::via_parts(&raw).ok_or_else(|| TransactionError::InvalidHeader {
+        header: "Via",
+        source: rsip::Error::ParseError(format!("not a Via value: {raw}")),
+    })?;
     Ok(TopVia {
-        branch: typed.branch().map(|branch| branch.to_string()),
-        sent_by: typed.uri.host_with_port.to_string().to_ascii_lowercase(),
+        branch: parts.branch.filter(|b| !b.is_empty()).map(str::to_string),
+        sent_by: parts.sent_by.to_ascii_lowercase(),
         raw,
     })
 }
