@@ -15,3 +15,8 @@ test:
 	cargo clippy --all-targets -- -D warnings
 	cargo test --workspace --all-targets
 	cargo test --workspace --doc
+
+bench:
+	scripts/deps.sh run
+	cargo bench -p voxide-registrar --bench register
+	benches/register.sh

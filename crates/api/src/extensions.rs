@@ -127,7 +127,7 @@ fn taken() -> ApiError {
 
 fn publish(state: &AppState, e: &ExtensionRow) {
     let account = Account { tenant_id: e.tenant_id, extension_id: e.id, password: e.sip_password.clone() };
-    state.switch.extension_saved(&e.domain, &e.sip_username, account, e.recording != 0);
+    state.switch.extension_saved(&e.domain, &e.sip_username, account, e.user_id, e.recording != 0);
 }
 
 pub async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<Vec<ExtensionView>>, ApiError> {

@@ -9,6 +9,7 @@
 
 mod auth;
 mod cdrs;
+mod contacts;
 mod dids;
 mod error;
 mod extensions;
@@ -77,6 +78,8 @@ pub fn router(state: AppState, options: &HttpOptions) -> Router {
         .route("/api/cdrs", get(cdrs::list))
         .route("/api/cdrs/{id}", get(cdrs::get))
         .route("/api/registrations", get(registrations::list))
+        .route("/api/contacts", get(contacts::list).post(contacts::create))
+        .route("/api/contacts/{id}", get(contacts::get).delete(contacts::delete))
         .route("/api/media/{*path}", get(media::serve))
         .route("/api/openapi.json", get(openapi_json))
         .route("/healthz", get(|| async { "ok" }))

@@ -219,7 +219,8 @@ impl Call {
     pub(crate) fn next_timeout(&self) -> Option<Instant> {
         match self.state {
             State::Ringing => Some(self.ring_deadline),
-            State::Answered => self.ok_retransmit.map(|(next, _, _)| next),
+            // Giving up on A's ACK need not wait for the next retransmission.
+            State::Answered => self.ok_retransmit.map(|(next, _, give_up)| next.min(give_up)),
             State::Ended => self.ended_at.map(|t| t + LINGER),
             State::Confirmed | State::Gone => None,
         }
@@ -308,10 +309,10 @@ fn max_forwards(req: &Request) -> u32 {
     req.max_forwards_header().ok().and_then(|m| m.num().ok()).unwrap_or(70)
 }
 
-/// Whether an SDP body puts the stream on hold.
+/// Whether an SDP body puts the stream on hold. Both the offer and the
+/// answer say so: the answer to a `sendonly` hold is `recvonly`.
 fn is_hold(sdp: &Sdp, index: usize) -> bool {
-    matches!(sdp.direction(index), Direction::SendOnly | Direction::Inactive)
-        || sdp.connection(index).is_some_and(|ip| ip.is_unspecified())
+    sdp.direction(index) != Direction::SendRecv || sdp.connection(index).is_some_and(|ip| ip.is_unspecified())
 }
 
 pub(crate) use cause::best_failure;

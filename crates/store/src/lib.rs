@@ -13,6 +13,7 @@
 mod bindings;
 mod cdrs;
 pub mod clock;
+mod contacts;
 mod dids;
 mod error;
 mod extensions;
@@ -22,6 +23,7 @@ mod tokens;
 
 pub use bindings::{BindingRow, NewBinding};
 pub use cdrs::{CdrEnd, CdrFilter, CdrOrder, CdrRow, CdrStart};
+pub use contacts::ContactRow;
 pub use dids::{DidRow, NewDid};
 pub use error::StoreError;
 pub use extensions::{ExtensionChanges, ExtensionRow, NewExtension};

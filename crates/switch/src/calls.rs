@@ -53,6 +53,7 @@ struct Attempt {
     extension_id: Option<i64>,
     did_id: Option<i64>,
     verified: bool,
+    in_contact: bool,
 }
 
 impl Driver {
@@ -100,6 +101,7 @@ impl Driver {
             extension_id: caller_ext,
             did_id: None,
             verified: caller != Caller::Trunk || has_asserted_identity(&req),
+            in_contact: false,
         };
         let destination = self.routes.route(caller, &dialed, &self.directory);
         let callee_ext = match &destination {
@@ -160,6 +162,7 @@ impl Driver {
                 return self.refuse(key, &req, &tag, &uuid, attempt, HangupCause::ServiceUnavailable);
             }
         };
+        attempt.in_contact = callee_ext.is_some_and(|ext| self.directory.in_contacts(ext, &attempt.from));
         let started = SystemTime::now();
         self.cdr.send(CdrOp::Start(cdr_start(&uuid, &attempt, started)));
         tracing::info!(call_uuid = %uuid, from = %attempt.from, to = %attempt.to, forks = targets.len(), "call started");
@@ -305,7 +308,7 @@ fn cdr_start(uuid: &str, a: &Attempt, started: SystemTime) -> CdrStart {
         call_to: a.to.clone(),
         extension_id: a.extension_id,
         is_verified: a.verified,
-        in_contact: false,
+        in_contact: a.in_contact,
         started_at: stamp(started),
     }
 }

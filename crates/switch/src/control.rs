@@ -47,7 +47,8 @@ impl SwitchControl {
 
     /// An extension was created or changed: its credentials and recording
     /// setting apply at once.
-    pub fn extension_saved(&self, realm: &str, username: &str, account: Account, recording: bool) {
+    pub fn extension_saved(&self, realm: &str, username: &str, account: Account, owner: i64, recording: bool) {
+        self.directory.set_owner(account.extension_id, owner);
         self.directory.set_recording(Some(account.extension_id), None, recording);
         for (old_realm, old_user) in self.directory.remove_extension(account.extension_id) {
             if old_user != username || old_realm != realm.to_ascii_lowercase() {
@@ -72,6 +73,15 @@ impl SwitchControl {
 
     pub fn did_removed(&self, number: &str) {
         self.directory.remove_did(number);
+    }
+
+    /// A user added `number` to their contacts.
+    pub fn contact_added(&self, user_id: i64, number: &str) {
+        self.directory.add_contact(user_id, number);
+    }
+
+    pub fn contact_removed(&self, user_id: i64, number: &str) {
+        self.directory.remove_contact(user_id, number);
     }
 
     fn drop_bindings(&self, realm: &str, username: &str) {

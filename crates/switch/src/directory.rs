@@ -25,6 +25,10 @@ struct Inner {
     /// Extensions and DIDs whose calls are recorded.
     recorded_extensions: std::collections::HashSet<i64>,
     recorded_dids: std::collections::HashSet<i64>,
+    /// extension id → owning user id.
+    owners: HashMap<i64, i64>,
+    /// user id → numbers (digits) in their contacts.
+    contacts: HashMap<i64, std::collections::HashSet<String>>,
 }
 
 /// Shared, cheap to clone; reads never wait on the store.
@@ -109,6 +113,27 @@ impl Directory {
         self.write().dids.remove(number);
     }
 
+    pub fn set_owner(&self, extension_id: i64, user_id: i64) {
+        self.write().owners.insert(extension_id, user_id);
+    }
+
+    pub fn add_contact(&self, user_id: i64, number: &str) {
+        self.write().contacts.entry(user_id).or_default().insert(comparable(number));
+    }
+
+    pub fn remove_contact(&self, user_id: i64, number: &str) {
+        if let Some(set) = self.write().contacts.get_mut(&user_id) {
+            set.remove(&comparable(number));
+        }
+    }
+
+    /// Whether `number` is in the contacts of the user owning `extension_id`.
+    pub fn in_contacts(&self, extension_id: i64, number: &str) -> bool {
+        let inner = self.read();
+        let Some(user) = inner.owners.get(&extension_id) else { return false };
+        inner.contacts.get(user).is_some_and(|set| set.contains(&comparable(number)))
+    }
+
     /// Number of known accounts.
     pub fn len(&self) -> usize {
         self.read().accounts.len()
@@ -152,4 +177,12 @@ impl Numbering for Directory {
         let extension = ext.and_then(|id| inner.extensions.get(&id).map(|(_, user)| (id, user.clone())));
         Some(DidRoute { tenant_id, did_id, extension })
     }
+}
+
+/// Numbers compare on their last ten digits, so `+1 786 555 0100`,
+/// `17865550100` and `7865550100` are the same contact.
+fn comparable(number: &str) -> String {
+    let digits: String = number.chars().filter(char::is_ascii_digit).collect();
+    let skip = digits.len().saturating_sub(10);
+    digits[skip..].to_string()
 }

@@ -85,6 +85,10 @@ pub async fn start(
         let account = Account { tenant_id: ext.tenant_id, extension_id: ext.id, password: ext.sip_password };
         directory.upsert(&ext.domain, &ext.sip_username, account);
         directory.set_recording(Some(ext.id), None, ext.recording != 0);
+        directory.set_owner(ext.id, ext.user_id);
+    }
+    for c in store.contacts(None).await? {
+        directory.add_contact(c.user_id, &c.number);
     }
     for did in store.dids(None).await? {
         directory.set_did(&did.phonenumber, did.tenant_id, did.id, did.extension_id);

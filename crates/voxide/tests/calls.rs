@@ -312,6 +312,14 @@ fn inbound_trunk_call_to_a_did_reaches_the_assigned_extension() {
         &serde_json::json!({ "phonenumber": "17865550100", "extension": callee_id }),
     );
     assert_eq!(status, 201, "{did}");
+    // The callee's owner knows this caller.
+    let (status, contact) = server.send_json(
+        reqwest::Method::POST,
+        "/api/contacts/",
+        &serde_json::json!({ "name": "Carrier test line", "number": "+1 (305) 555-0142" }),
+    );
+    assert_eq!(status, 201, "{contact}");
+    assert_eq!(contact["number"], "13055550142");
     let callee = Phone::new("1002");
     callee.register(&server);
     let uas = callee.answer_with(&server, "uas_answer.xml", &[]);
@@ -327,6 +335,7 @@ fn inbound_trunk_call_to_a_did_reaches_the_assigned_extension() {
     assert_eq!(cdr["call_from"], "13055550142");
     // The carrier asserted nothing about the caller.
     assert_eq!(cdr["is_verified"], false);
+    assert_eq!(cdr["in_contact"], true);
 }
 
 #[test]

@@ -46,6 +46,9 @@ impl Call {
             let other = if from == Side::A { Side::B } else { Side::A };
             if self.state == State::Ringing {
                 out.extend(self.cancel_forks(cfg));
+                // A BYE in an early dialog still leaves the INVITE to be
+                // answered (RFC 3261 §15.1.2).
+                out.extend(self.fail_a_with(487, HangupCause::NormalClearing, now));
             } else {
                 out.extend(self.bye(cfg, other));
             }
