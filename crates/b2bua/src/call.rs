@@ -96,11 +96,17 @@ pub(crate) struct Call {
     pub(crate) b: LegB,
     media_ports: (u16, u16),
     media_ip: std::net::IpAddr,
-    sdp_version: u64,
+    /// Session version of the last SDP sent toward A and toward B: each
+    /// peer sees its own sequence go up by one (RFC 3264 §8).
+    sdp_version: [u64; 2],
     ring_deadline: Instant,
     /// Retransmission of our 2xx to A until its ACK: (next, interval, give up).
     ok_retransmit: Option<(Instant, Duration, Instant)>,
     ok_response: Option<Response>,
+    /// RFC 4028: the negotiated session interval and when it runs out
+    /// unless a refresh (re-INVITE or UPDATE) passes through.
+    session_interval: Option<Duration>,
+    session_deadline: Option<Instant>,
     pending: Vec<Pending>,
     ended_at: Option<Instant>,
     /// Branches created since the manager last looked.
@@ -155,10 +161,12 @@ impl Call {
             b,
             media_ports: new.media_ports,
             media_ip: cfg.media_ip,
-            sdp_version: 1,
+            sdp_version: [1, 1],
             ring_deadline: now + cfg.ring_timeout,
             ok_retransmit: None,
             ok_response: None,
+            session_interval: None,
+            session_deadline: None,
             pending: Vec::new(),
             ended_at: None,
             fresh_branches: Vec::new(),
@@ -222,7 +230,8 @@ impl Call {
             // Giving up on A's ACK need not wait for the next retransmission.
             State::Answered => self.ok_retransmit.map(|(next, _, give_up)| next.min(give_up)),
             State::Ended => self.ended_at.map(|t| t + LINGER),
-            State::Confirmed | State::Gone => None,
+            State::Confirmed => self.session_deadline,
+            State::Gone => None,
         }
     }
 
@@ -248,6 +257,10 @@ impl Call {
                     Some(r) => vec![Command::Respond { key: self.a.key.clone(), response: r.clone() }],
                     None => Vec::new(),
                 }
+            }
+            State::Confirmed if self.session_deadline.is_some_and(|t| now >= t) => {
+                // Nobody refreshed the session in time (RFC 4028 §10).
+                self.hangup(now, cfg, HangupCause::RecoveryOnTimerExpire)
             }
             State::Ended if self.ended_at.is_some_and(|t| now >= t + LINGER) => {
                 self.state = State::Gone;
@@ -307,6 +320,13 @@ fn contact(cfg: &B2buaConfig, user: &str, flow: Flow) -> String {
 fn max_forwards(req: &Request) -> u32 {
     use rsip::prelude::*;
     req.max_forwards_header().ok().and_then(|m| m.num().ok()).unwrap_or(70)
+}
+
+/// The interval of a `Session-Expires` header (RFC 4028 §4), in seconds.
+fn session_expires(headers: &rsip::Headers) -> Option<Duration> {
+    let value = build::other_header(headers, "session-expires").or_else(|| build::other_header(headers, "x"))?;
+    let secs: u64 = value.split(';').next()?.trim().parse().ok()?;
+    (secs >= 90).then(|| Duration::from_secs(secs))
 }
 
 /// Whether an SDP body puts the stream on hold. Both the offer and the

@@ -24,7 +24,7 @@ impl Call {
             return Vec::new();
         }
         if let Some(i) = self.pending.iter().position(|p| p.branch == key.branch()) {
-            return self.relayed_response(cfg, i, resp);
+            return self.relayed_response(now, cfg, i, resp);
         }
         let Some(fork) = self.b.forks.iter().position(|f| f.branch == key.branch()) else { return Vec::new() };
         let status = build::status(&resp);
@@ -117,6 +117,9 @@ impl Call {
         self.ok_response = Some(ok.clone());
         self.ok_retransmit = Some((now + cfg.t1, cfg.t1, now + cfg.t1 * 64));
         self.state = State::Answered;
+        self.session_interval =
+            super::session_expires(&resp.headers).or_else(|| super::session_expires(&self.a.invite.headers));
+        self.session_deadline = self.session_interval.map(|i| now + i);
         out.push(Command::Respond { key: self.a.key.clone(), response: ok });
         out.push(Command::Answered { call: self.id });
         out
@@ -234,7 +237,7 @@ impl Call {
     }
 
     /// The other leg answered a request we relayed: pass the answer back.
-    fn relayed_response(&mut self, cfg: &B2buaConfig, i: usize, resp: Response) -> Vec<Command> {
+    fn relayed_response(&mut self, now: Instant, cfg: &B2buaConfig, i: usize, resp: Response) -> Vec<Command> {
         let status = build::status(&resp);
         if status == 100 {
             return Vec::new();
@@ -257,6 +260,12 @@ impl Call {
         };
         let contact_uri = contact(cfg, &user, flow);
         let p = if status >= 200 { self.pending.remove(i) } else { clone_pending(&self.pending[i]) };
+        let refresh = matches!(p.request.method, Method::Invite | Method::Update);
+        if (200..300).contains(&status) && refresh {
+            let interval = super::session_expires(&resp.headers).or(self.session_interval);
+            self.session_interval = interval;
+            self.session_deadline = interval.map(|i| now + i);
+        }
         let mut r = build::response(&p.request, status, &tag, Some(&contact_uri), body.map(|(ct, b)| (leak_ct(ct), b)));
         build::relay_headers(&resp, &mut r);
         out.push(Command::Respond { key: p.key, response: r });
