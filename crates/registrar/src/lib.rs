@@ -2,10 +2,11 @@
 //! (RFC 3261 §10 and §22, RFC 7616), bindings (the location service) and
 //! brute-force throttling.
 //!
-//! Layout: `digest` (challenges, nonces, verification, client side),
+//! Layout: `client` (registering the switch to a carrier), `digest` (challenges, nonces, verification, client side),
 //! `location` (AOR → contacts), `register` (the REGISTER procedure),
 //! `throttle` (failed attempts per source).
 
+pub mod client;
 pub mod digest;
 mod location;
 mod register;

@@ -33,6 +33,8 @@ pub struct Trunk {
     pub tenant_id: Option<i64>,
     /// Digest credentials the carrier challenges us for.
     pub credentials: Option<(String, String)>,
+    /// Register to the carrier with those credentials.
+    pub register: bool,
 }
 
 /// What the driver remembers of a call besides the B2BUA's state.

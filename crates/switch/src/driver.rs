@@ -53,6 +53,7 @@ pub(crate) struct Driver {
     /// Tenant of calls that name none (e.g. from an unknown trunk).
     pub(crate) default_tenant: i64,
     pub(crate) recordings_dir: std::path::PathBuf,
+    pub(crate) uplinks: crate::uplinks::Uplinks,
 }
 
 impl Driver {
@@ -90,7 +91,10 @@ impl Driver {
                     tracing::info!(call = id, ?leg, "no RTP from a leg: hanging up");
                     self.b2bua.hangup(Instant::now(), id, voxide_b2bua::HangupCause::MediaTimeout);
                 }
-                _ = housekeeping.tick() => self.registrar.handle_timeout(Instant::now(), unix_now()),
+                _ = housekeeping.tick() => {
+                    self.registrar.handle_timeout(Instant::now(), unix_now());
+                    self.register_uplinks(Instant::now());
+                }
                 () = shutdown.cancelled() => break,
             }
             self.drain().await;
@@ -159,9 +163,13 @@ impl Driver {
                 let now = Instant::now();
                 match event {
                     TransactionEvent::Request { key, request } => self.handle_request(key, request),
-                    TransactionEvent::Response { key, response } => self.b2bua.response(now, &key, response),
+                    TransactionEvent::Response { key, response } => {
+                        if !self.uplink_response(now, &key, &response) {
+                            self.b2bua.response(now, &key, response);
+                        }
+                    }
                     TransactionEvent::Timeout { key } | TransactionEvent::TransportError { key } => {
-                        if key.is_client() {
+                        if key.is_client() && !self.uplink_timeout(now, &key) {
                             self.b2bua.timeout(now, &key);
                         }
                     }

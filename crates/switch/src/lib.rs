@@ -15,6 +15,7 @@ mod driver;
 mod persist;
 mod stats;
 mod transport;
+mod uplinks;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -27,6 +28,7 @@ use tokio_util::sync::CancellationToken;
 use voxide_b2bua::routing::RouteTable;
 use voxide_b2bua::{B2bua, B2buaConfig};
 use voxide_media::{MediaConfig, MediaEngine};
+use voxide_registrar::client::{ClientConfig, RegisterClient};
 use voxide_registrar::{Registrar, RegistrarConfig};
 use voxide_sip::transaction::{TimerConfig, TransactionLayer};
 use voxide_store::{Store, StoreError};
@@ -103,6 +105,7 @@ pub async fn start(
     tracing::info!(bindings = restored.len(), accounts = directory.len(), "registrar state loaded");
     registrar.restore(restored);
 
+    let sip_addr = config.b2bua.sip_addr;
     let stats = Stats::shared();
     let (media_tx, media_rx) = mpsc::unbounded_channel();
     let media = MediaEngine::new(config.media.clone(), media_tx);
@@ -134,9 +137,33 @@ pub async fn start(
         next_call: 0,
         cdr: cdr::CdrWriter::start(store),
         routes: config.routes,
-        trunks: config.trunks,
+        trunks: config.trunks.clone(),
         default_tenant: config.default_tenant,
         recordings_dir: config.recordings_dir,
+        uplinks: uplinks::Uplinks {
+            list: config
+                .trunks
+                .iter()
+                .filter_map(|t| {
+                    let (user, pass) = t.credentials.clone()?;
+                    t.register.then(|| uplinks::Uplink {
+                        trunk: t.clone(),
+                        client: RegisterClient::new(
+                            ClientConfig {
+                                registrar_uri: format!("sip:{}", t.addr),
+                                username: user,
+                                password: pass,
+                                contact: sip_addr,
+                                expires: 600,
+                                retry: std::time::Duration::from_secs(30),
+                            },
+                            now,
+                        ),
+                    })
+                })
+                .collect(),
+            ..Default::default()
+        },
     };
     let done = tokio::spawn(driver.run(in_rx, aor_rx, media_rx, shutdown));
     Ok(Switch { control, done })

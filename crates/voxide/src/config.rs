@@ -117,6 +117,9 @@ pub struct TrunkConfig {
     pub username: String,
     #[serde(default)]
     pub password: String,
+    /// Register to the carrier (as `username`) and keep the registration fresh.
+    #[serde(default)]
+    pub register: bool,
 }
 
 fn default_transport() -> String {

@@ -74,6 +74,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
                     transport: if t.transport == "tcp" { Transport::Tcp } else { Transport::Udp },
                     tenant_id: Some(tenant.id),
                     credentials: (!t.username.is_empty()).then(|| (t.username.clone(), t.password.clone())),
+                    register: t.register,
                 })
             })
             .collect(),

@@ -290,10 +290,14 @@ fn fail_scenario(phone: &Phone, status: u16) -> String {
 /// A switch with a trunk to a carrier at 127.0.0.2:`port` for numbers
 /// starting with 1.
 fn switch_with_trunk(port: u16) -> Server {
+    switch_with_trunk_options(port, "")
+}
+
+fn switch_with_trunk_options(port: u16, extra: &str) -> Server {
     let dir = scratch();
     let config = dir.join("voxide.toml");
     let text = format!(
-        "[[trunks]]\nname = \"carrier\"\naddress = \"127.0.0.2:{port}\"\nprefixes = [\"1\"]\nusername = \"trunkuser\"\npassword = \"trunkpass\"\n"
+        "[[trunks]]\nname = \"carrier\"\naddress = \"127.0.0.2:{port}\"\nprefixes = [\"1\"]\nusername = \"trunkuser\"\npassword = \"trunkpass\"\n{extra}"
     );
     std::fs::write(&config, text).expect("config");
     switch(&[("VOXIDE_CONFIG", config.to_str().expect("utf-8 path"))])
@@ -366,4 +370,27 @@ fn outbound_call_answers_the_carriers_digest_challenge() {
     assert!(out.status.success(), "{}\n{}", caller.errors(), server.log());
     finish(uas, &carrier);
     assert_eq!(last_cdr(&server)["hangup_cause"], "NORMAL_CLEARING");
+}
+
+#[test]
+fn the_switch_registers_to_a_carrier_with_its_credentials() {
+    let trunk_port = free_port();
+    let carrier = Phone::carrier(trunk_port);
+    // The carrier's registrar is up before the switch starts registering.
+    let registrar = Command::new("sipp")
+        .args(sipp_args(&carrier.dir, &scenario("uas_registrar.xml"), "127.0.0.1:5060", carrier.ip, trunk_port))
+        .current_dir(&carrier.dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("run sipp");
+    std::thread::sleep(Duration::from_millis(300));
+    let server = switch_with_trunk_options(trunk_port, "register = true\n");
+    // The scenario succeeds only if the REGISTER answered the challenge correctly.
+    finish(registrar, &carrier);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !server.log().contains("registered to carrier") {
+        assert!(Instant::now() < deadline, "no registration logged:\n{}", server.log());
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }
