@@ -18,9 +18,11 @@ pub mod response;
 pub mod transaction;
 pub mod values;
 pub mod via;
+pub mod wire;
 
 pub use parse::{Malformed, ParseError, parse_message};
 pub use response::{ALLOW, SUPPORTED, response_to};
+pub use wire::to_wire;
 
 /// The transports a message can arrive on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -236,7 +236,7 @@ impl Driver {
                     }
                 }
                 Command::Ack { flow, request } => {
-                    self.send_bytes(flow.addr, flow.transport, Bytes::from(request.to_string())).await;
+                    self.send_bytes(flow.addr, flow.transport, Bytes::from(voxide_sip::to_wire(&request.into()))).await;
                 }
                 Command::MediaRemote { call, side, addr } => {
                     if let Some(c) = self.calls.get(&call) {

@@ -188,7 +188,7 @@ impl Driver {
         }
         while let Some(tx) = self.layer.poll_transmit() {
             let Some(&(peer, transport)) = self.peers.get(&tx.key) else { continue };
-            let bytes = Bytes::from(tx.message.to_string());
+            let bytes = Bytes::from(voxide_sip::to_wire(&tx.message));
             self.send_bytes(peer, transport, bytes).await;
         }
         for key in ended {
