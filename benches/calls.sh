@@ -53,7 +53,7 @@ printf 'SEQUENTIAL\n1002;secret-1002\n' > "$work/callee.csv"
 
 cpu() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
-printf '%-8s %-10s %-8s %-8s %-22s %s\n' offered achieved calls failed "setup<=10/20/50ms %" "switch CPU s"
+printf '%-8s %-10s %-8s %-8s %-22s %s\n' offered achieved calls failed "setup p50/p95/p99 ms" "switch CPU s"
 for rate in $rates; do
   calls=$((rate * step_secs))
   # The callee answers every call of the step, then exits.
@@ -74,10 +74,12 @@ for rate in $rates; do
   ok=$(grep -E "Successful call" "$out" | awk -F'|' '{gsub(/ /,"",$3); print $3}' | tail -1)
   failed=$(grep -E "Failed call" "$out" | awk -F'|' '{gsub(/ /,"",$3); print $3}' | tail -1)
   achieved=$(echo "$ok $start $end" | awk '{printf "%.0f", $1 / ($3 - $2 - 1)}')
-  # Response-time repartition of the 200 (rtd): share under 10, 20, 50 ms.
-  dist=$(awk '/Response Time Repartition/,/Call Length/' "$out" | awk -F'|' '
-    /<  *10 ms/ {a+=$3} /<  *20 ms/ {b+=$3} /<  *50 ms/ {c+=$3} /Repartition/ {}
-    END {print a" "b" "c}' 2>/dev/null || echo "")
+  # Setup latency: SIPp's per-call response time from the authenticated
+  # INVITE to the 200 (rtd), percentiles over the step.
+  rtt=$(ls -t "$work"/uac_auth_*_rtt.csv 2>/dev/null | head -1)
+  dist=$(if [ -n "$rtt" ]; then tail -n +2 "$rtt" | awk -F';' '{print $(NF-1)}' | sort -n | awk '
+    {v[NR]=$1} END {if (NR) printf "%.1f/%.1f/%.1f", v[int(NR*0.5)+1], v[int(NR*0.95)+1], v[int(NR*0.99)+1]}'; fi)
+  [ -n "$rtt" ] && rm -f "$rtt"
   cpus=$(echo "$before $after $tck" | awk '{printf "%.2f", ($2 - $1) / $3}')
   printf '%-8s %-10s %-8s %-8s %-22s %s\n' "$rate" "${achieved:-?}" "${ok:-0}" "${failed:-?}" "${dist:-?}" "$cpus"
 done
