@@ -106,6 +106,10 @@ pub(crate) struct Call {
     /// RFC 4028: the negotiated session interval and when it runs out
     /// unless a refresh (re-INVITE or UPDATE) passes through.
     session_interval: Option<Duration>,
+    /// The G.711 payload type A offered, and (A's, B's) when B chose the
+    /// other law and the relay transcodes.
+    a_g711: Option<u8>,
+    transcode: Option<(u8, u8)>,
     session_deadline: Option<Instant>,
     pending: Vec<Pending>,
     ended_at: Option<Instant>,
@@ -166,6 +170,8 @@ impl Call {
             ok_retransmit: None,
             ok_response: None,
             session_interval: None,
+            a_g711: None,
+            transcode: None,
             session_deadline: None,
             pending: Vec::new(),
             ended_at: None,
@@ -179,7 +185,8 @@ impl Call {
             out.push(Command::MediaRemote { call: call.id, side: Side::A, addr });
         }
         let (headers, raw) = (call.a.invite.headers.clone(), call.a.invite.body.clone());
-        let body = call.anchored_body(&headers, &raw, Side::B);
+        let anchored = call.anchored_body(&headers, &raw, Side::B);
+        let body = call.initial_offer(anchored);
         let extra = {
             let mut e = build::passed_headers(&call.a.invite.headers);
             e.push(("X-Call-UUID".into(), call.uuid.clone()));

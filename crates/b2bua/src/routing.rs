@@ -5,7 +5,9 @@
 //! - `Did`: a number we own routes to the extension it is assigned to.
 //! - `Extension`: an extension calling a sibling extension of its tenant.
 //! - `Prefix`: numbers starting with a prefix leave through a trunk,
-//!   optionally with digits stripped and prepended.
+//!   optionally with digits stripped and prepended. Only outside numbers
+//!   (at least `MIN_OUTSIDE_DIGITS` digits) go out, so a mistyped or
+//!   foreign extension number never becomes a carrier call.
 
 /// Where a call should go.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,6 +54,9 @@ pub trait Numbering {
     /// The DID with this (E.164 digits) number.
     fn did(&self, number: &str) -> Option<DidRoute>;
 }
+
+/// Shorter dialled strings are extensions, never numbers for a trunk.
+pub const MIN_OUTSIDE_DIGITS: usize = 7;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Rule {
@@ -108,7 +113,7 @@ impl RouteTable {
                     if caller == Caller::Trunk {
                         continue; // never hairpin carrier calls back out
                     }
-                    let Some(d) = digits.as_deref() else { continue };
+                    let Some(d) = digits.as_deref().filter(|d| d.len() >= MIN_OUTSIDE_DIGITS) else { continue };
                     if let Some(rest) = d.strip_prefix(prefix.as_str()).map(|_| d) {
                         let kept = rest.get(*strip..).unwrap_or("");
                         return Some(Destination::Trunk { trunk: trunk.clone(), number: format!("{prepend}{kept}") });

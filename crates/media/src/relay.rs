@@ -82,7 +82,8 @@ enum Command {
 }
 
 /// Handle to a running relay; dropping it stops the relay and returns its
-/// ports to the pool.
+/// ports to the pool (the task ends when its command channel closes, and
+/// gives the ports back once its sockets are closed).
 pub struct Relay {
     id: u64,
     local: [SocketAddr; 2],
@@ -176,15 +177,9 @@ impl Relay {
         let (tx, rx) = tokio::sync::oneshot::channel();
         let _ = self.commands.send(Command::Close { done: tx });
         let secs = rx.await.ok().flatten();
-        // The task has returned; nothing left to abort.
+        // The ports are back in the pool once the task has returned.
         let _ = (&mut self.task).await;
         secs
-    }
-}
-
-impl Drop for Relay {
-    fn drop(&mut self) {
-        self.task.abort();
     }
 }
 
@@ -231,7 +226,13 @@ async fn run(
                     }
                 }
                 Some(Command::Codecs { a, b }) => st.codecs = [a, b],
-                Some(Command::Hold { on }) => st.hold = on,
+                Some(Command::Hold { on }) => {
+                    st.hold = on;
+                    if !on {
+                        // Silence while on hold does not count once resumed.
+                        st.last_heard = [Instant::now(); 2];
+                    }
+                }
                 Some(Command::Record { path }) => match Recorder::create(&path, Instant::now().into_std()) {
                     Ok(r) => st.recorder = Some(r),
                     Err(e) => tracing::warn!(path = %path.display(), cause = %e, "cannot record call"),

@@ -50,3 +50,21 @@ fn malformed_descriptions_are_errors_not_panics() {
     }
     assert!(Sdp::parse(&[0xff, 0xfe]).is_err());
 }
+
+#[test]
+fn a_pcmu_only_offer_gains_pcma_and_an_answer_can_be_narrowed_back() {
+    let only_u = OFFER.replace("RTP/AVP 0 8 101", "RTP/AVP 0 101");
+    let mut sdp = Sdp::parse(only_u.as_bytes()).unwrap();
+    assert_eq!(sdp.offer_both_g711(0), Some(0));
+    let names: Vec<_> = sdp.codecs(0).into_iter().map(|c| c.name).collect();
+    assert_eq!(names, ["PCMU", "PCMA", "TELEPHONE-EVENT"]);
+    let mut answer = Sdp::parse(OFFER.replace("RTP/AVP 0 8 101", "RTP/AVP 8 101").as_bytes()).unwrap();
+    answer.answer_with_g711(0, 0);
+    let text = answer.to_string();
+    assert!(text.contains("m=audio 4000 RTP/AVP 0 101\r\n"), "{text}");
+    assert!(text.contains("a=rtpmap:0 PCMU/8000") && text.contains("a=fmtp:101 0-16"));
+    // Both already offered: nothing added.
+    let mut both = Sdp::parse(OFFER.as_bytes()).unwrap();
+    assert_eq!(both.offer_both_g711(0), Some(0));
+    assert_eq!(both.media[0].formats, ["0", "8", "101"]);
+}

@@ -169,6 +169,8 @@ impl Driver {
         self.cdr.send(CdrOp::Start(cdr_start(&uuid, &attempt, started)));
         tracing::info!(call_uuid = %uuid, from = %attempt.from, to = %attempt.to, forks = targets.len(), "call started");
         let media_ports = (relay.local_port(Leg::A), relay.local_port(Leg::B));
+        // A ringing call has no media to time out yet; the clock starts at answer.
+        relay.set_hold(true);
         let recorded_ext = attempt.extension_id.or(callee_ext);
         let recording =
             if self.directory.records(callee_ext, attempt.did_id) || self.directory.records(caller_ext, None) {
@@ -256,6 +258,7 @@ impl Driver {
                 Command::Answered { call } => {
                     if let Some(c) = self.calls.get_mut(&call) {
                         c.answered = Some(SystemTime::now());
+                        c.relay.set_hold(false);
                         tracing::info!(call_uuid = %c.uuid, "call answered");
                     }
                 }

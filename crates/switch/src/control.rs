@@ -94,6 +94,7 @@ impl SwitchControl {
         use std::sync::atomic::Ordering::Relaxed;
         self.stats.rtp_packets_relayed.store(self.media.packets_relayed.load(Relaxed), Relaxed);
         self.stats.rtp_packets_lost.store(self.media.packets_lost.load(Relaxed), Relaxed);
+        self.stats.rtp_packets_transcoded.store(self.media.packets_transcoded.load(Relaxed), Relaxed);
         self.stats.render()
     }
 }

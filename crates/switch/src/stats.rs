@@ -21,6 +21,7 @@ pub struct Stats {
     pub active_calls: AtomicI64,
     pub rtp_packets_relayed: AtomicU64,
     pub rtp_packets_lost: AtomicU64,
+    pub rtp_packets_transcoded: AtomicU64,
     /// Ended calls by hangup cause name.
     pub calls_by_cause: std::sync::Mutex<std::collections::BTreeMap<String, u64>>,
 }
@@ -82,6 +83,12 @@ impl Stats {
         );
         metric("voxide_rtp_packets_relayed_total", "counter", "RTP packets relayed.", get(&self.rtp_packets_relayed));
         metric("voxide_rtp_packets_lost_total", "counter", "RTP packets detected lost.", get(&self.rtp_packets_lost));
+        metric(
+            "voxide_rtp_packets_transcoded_total",
+            "counter",
+            "RTP packets transcoded between PCMU and PCMA.",
+            get(&self.rtp_packets_transcoded),
+        );
         let _ =
             writeln!(out, "# HELP voxide_calls_total Ended calls by hangup cause.\n# TYPE voxide_calls_total counter");
         let map = self.calls_by_cause.lock().unwrap_or_else(|p| p.into_inner());

@@ -202,6 +202,24 @@ fn answered_call_relays_rtp_both_ways_and_writes_a_cdr_with_its_recording() {
 }
 
 #[test]
+fn a_law_caller_and_mu_law_callee_are_transcoded_by_the_relay() {
+    let server = switch(&[]);
+    let (caller, callee) = (Phone::new("1001"), Phone::new("1002"));
+    callee.register(&server);
+    // The callee answers PCMU; the caller offered only PCMA and checks it
+    // is answered PCMA.
+    let uas = callee.answer_with(&server, "uas_answer.xml", &["-rtp_echo"]);
+    let out = caller.call(&server, "uac_rtp_pcma.xml", "1002", &[]);
+    assert!(out.status.success(), "caller failed: {}\n{}", caller.errors(), server.log());
+    finish(uas, &callee);
+    assert_eq!(last_cdr(&server)["hangup_cause"], "NORMAL_CLEARING");
+    // Every packet crosses the law boundary twice: out to the callee and
+    // back in its echo.
+    let transcoded = metric(&server, "voxide_rtp_packets_transcoded_total");
+    assert!(transcoded >= 2.0 * 220.0, "only {transcoded} packets transcoded");
+}
+
+#[test]
 fn busy_callee_gives_486_and_a_user_busy_cdr() {
     let server = switch(&[]);
     let (caller, callee) = (Phone::new("1001"), Phone::new("1002"));

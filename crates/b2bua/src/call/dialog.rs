@@ -55,8 +55,9 @@ impl Call {
             out.extend(self.end(now, HangupCause::NormalClearing));
             return (true, out);
         }
-        if self.state == State::Ringing || self.pending.iter().any(|p| p.from == from && p.request.method == req.method)
-        {
+        let refresh = matches!(req.method, Method::Invite | Method::Update);
+        let glare = refresh && self.pending.iter().any(|p| matches!(p.request.method, Method::Invite | Method::Update));
+        if self.state == State::Ringing || glare {
             // Early-dialog target refreshes and glare: ask to retry (RFC 3261 §14.1).
             let mut r = voxide_sip::response_to(&req, 491, &tag);
             voxide_sip::response::add_header(&mut r, rsip::Header::Other("Retry-After".into(), "1".into()));

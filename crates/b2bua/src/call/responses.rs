@@ -69,6 +69,7 @@ impl Call {
             return Vec::new();
         }
         let mut out = self.note_sdp(Side::B, &resp.headers, &resp.body);
+        out.extend(self.note_answer_codec(&resp.headers, &resp.body));
         let body = self.anchored_body(&resp.headers, &resp.body, Side::A);
         let status = if body.is_some() { 183 } else { 180 };
         let contact_uri = contact(cfg, &self.a_user(), self.a.flow);
@@ -103,6 +104,7 @@ impl Call {
         self.b.cseq = self.b.cseq.max(build::cseq(&resp.headers));
         out.extend(self.cancel_forks(cfg));
         out.extend(self.note_sdp(Side::B, &resp.headers, &resp.body));
+        out.extend(self.note_answer_codec(&resp.headers, &resp.body));
         let body = self.anchored_body(&resp.headers, &resp.body, Side::A);
         let contact_uri = contact(cfg, &self.a_user(), self.a.flow);
         let mut ok = build::response(
@@ -117,8 +119,10 @@ impl Call {
         self.ok_response = Some(ok.clone());
         self.ok_retransmit = Some((now + cfg.t1, cfg.t1, now + cfg.t1 * 64));
         self.state = State::Answered;
-        self.session_interval =
-            super::session_expires(&resp.headers).or_else(|| super::session_expires(&self.a.invite.headers));
+        // Only an interval both sides were told of (it is relayed to A with
+        // the 2xx): without one there is no session expiration and nobody
+        // refreshes (RFC 4028 §7.2).
+        self.session_interval = super::session_expires(&resp.headers);
         self.session_deadline = self.session_interval.map(|i| now + i);
         out.push(Command::Respond { key: self.a.key.clone(), response: ok });
         out.push(Command::Answered { call: self.id });
@@ -154,16 +158,19 @@ impl Call {
         };
         let uri = invite.uri.to_string();
         let cnonce = voxide_registrar::digest::generate_cnonce();
-        let Ok(creds) = voxide_registrar::digest::authorize(&challenge, &user, &pass, "INVITE", &uri, 1, &cnonce) else {
+        let Ok(creds) = voxide_registrar::digest::authorize(&challenge, &user, &pass, "INVITE", &uri, 1, &cnonce)
+        else {
             f.final_status = Some(build::status(resp));
             return Vec::new();
         };
         let header = if proxy { "Proxy-Authorization" } else { "Authorization" };
         let branch = build::new_branch();
-        let text = invite
-            .to_string()
-            .replacen(&format!("branch={}", f.branch), &format!("branch={branch}"), 1)
-            .replacen(&format!("CSeq: {} INVITE", f.cseq), &format!("CSeq: {} INVITE\r\n{header}: {creds}", f.cseq + 1), 1);
+        let text =
+            invite.to_string().replacen(&format!("branch={}", f.branch), &format!("branch={branch}"), 1).replacen(
+                &format!("CSeq: {} INVITE", f.cseq),
+                &format!("CSeq: {} INVITE\r\n{header}: {creds}", f.cseq + 1),
+                1,
+            );
         let Ok(request) = Request::try_from(text.as_str()) else { return Vec::new() };
         f.branch = branch.clone();
         f.cseq += 1;
@@ -262,7 +269,8 @@ impl Call {
         let p = if status >= 200 { self.pending.remove(i) } else { clone_pending(&self.pending[i]) };
         let refresh = matches!(p.request.method, Method::Invite | Method::Update);
         if (200..300).contains(&status) && refresh {
-            let interval = super::session_expires(&resp.headers).or(self.session_interval);
+            // A 2xx without Session-Expires turns the timer off (RFC 4028 §7.2).
+            let interval = super::session_expires(&resp.headers);
             self.session_interval = interval;
             self.session_deadline = interval.map(|i| now + i);
         }
