@@ -173,6 +173,17 @@ impl Store {
         Ok(done.rows_affected() > 0)
     }
 
+    /// Records the answer time while the call is still up, so a crash
+    /// mid-call still leaves a CDR that says it was answered.
+    pub async fn answer_cdr(&self, call_uuid: &str, answered_at: &str) -> Result<bool, StoreError> {
+        let done = sqlx::query("UPDATE cdrs SET answered_at = $1 WHERE call_uuid = $2")
+            .bind(answered_at)
+            .bind(call_uuid)
+            .execute(self.pool())
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
     /// Closes every CDR left open by a previous run with `cause`.
     pub async fn close_unfinished_cdrs(&self, cause: &str) -> Result<u64, StoreError> {
         let done = sqlx::query("UPDATE cdrs SET hangup_cause = $1, ended_at = $2 WHERE ended_at IS NULL")

@@ -257,8 +257,10 @@ impl Driver {
                 }
                 Command::Answered { call } => {
                     if let Some(c) = self.calls.get_mut(&call) {
-                        c.answered = Some(SystemTime::now());
+                        let at = SystemTime::now();
+                        c.answered = Some(at);
                         c.relay.set_hold(false);
+                        self.cdr.send(CdrOp::Answered { call_uuid: c.uuid.clone(), at: stamp(at) });
                         tracing::info!(call_uuid = %c.uuid, "call answered");
                     }
                 }

@@ -9,6 +9,7 @@ use voxide_store::{CdrEnd, CdrStart, Store, clock};
 
 pub(crate) enum CdrOp {
     Start(CdrStart),
+    Answered { call_uuid: String, at: String },
     End(CdrEnd),
 }
 
@@ -24,6 +25,7 @@ impl CdrWriter {
             while let Some(op) = rx.recv().await {
                 let result = match &op {
                     CdrOp::Start(s) => store.start_cdr(s).await.map(|_| ()),
+                    CdrOp::Answered { call_uuid, at } => store.answer_cdr(call_uuid, at).await.map(|_| ()),
                     CdrOp::End(e) => store.end_cdr(e).await.map(|_| ()),
                 };
                 if let Err(e) = result {

@@ -412,3 +412,40 @@ fn the_switch_registers_to_a_carrier_with_its_credentials() {
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+#[test]
+fn a_call_up_when_the_switch_is_killed_keeps_its_cdr_closed_as_crash() {
+    let mut server = switch(&[]);
+    let (caller, callee) = (Phone::new("1001"), Phone::new("1002"));
+    callee.register(&server);
+    let mut uas = callee.answer_with(&server, "uas_answer.xml", &[]);
+    let inf = caller.inf("secret-1001");
+    let mut args = sipp_args(&caller.dir, &scenario("uac_rtp.xml"), &server.sip.to_string(), caller.ip, caller.port);
+    args.extend(["-inf".into(), inf.display().to_string(), "-s".into(), "1002".into()]);
+    let mut uac = Command::new("sipp")
+        .args(&args)
+        .current_dir(&caller.dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("run sipp");
+    // Wait until the call is answered (its CDR has answered_at), then crash.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let (_, page) = server.get("/api/cdrs/?limit=1");
+        if !page["results"][0]["answered_at"].is_null() {
+            break;
+        }
+        assert!(Instant::now() < deadline, "call never answered:\n{}", server.log());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    server.kill();
+    let _ = uac.kill();
+    let _ = uas.kill();
+    let _ = (uac.wait(), uas.wait());
+    server.restart();
+    let cdr = last_cdr(&server);
+    assert_eq!(cdr["hangup_cause"], "CRASH", "{cdr}");
+    assert!(!cdr["ended_at"].is_null());
+    assert_eq!(cdr["call_from"], "1001");
+}
