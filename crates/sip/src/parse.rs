@@ -139,7 +139,7 @@ fn mask_v6_request_uri(bytes: std::borrow::Cow<'_, [u8]>) -> (std::borrow::Cow<'
         return (bytes, None);
     };
     let inner = std::str::from_utf8(&uri[open + 1..close.max(open + 1)]).ok();
-    if close < open || !inner.is_some_and(|a| a.parse::<std::net::Ipv6Addr>().is_ok()) {
+    if close < open || inner.is_none_or(|a| a.parse::<std::net::Ipv6Addr>().is_err()) {
         return (bytes, None);
     }
     let host = String::from_utf8_lossy(&uri[open..=close]).into_owned();
