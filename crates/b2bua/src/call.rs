@@ -227,8 +227,9 @@ impl Call {
         self.state == State::Gone
     }
 
-    pub(crate) fn new_branches(&self) -> Vec<String> {
-        self.fresh_branches.clone()
+    /// Branches created since the last call, for the manager's index.
+    pub(crate) fn take_new_branches(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.fresh_branches)
     }
 
     pub(crate) fn next_timeout(&self) -> Option<Instant> {

@@ -119,6 +119,12 @@ pub struct B2bua {
     by_invite: HashMap<TransactionKey, u64>,
     /// Client transaction branch → call.
     by_branch: HashMap<String, u64>,
+    /// Each call's branches, to forget them with the call.
+    branches_of: HashMap<u64, Vec<String>>,
+    /// Each call's next timer, ordered, so the earliest is found without
+    /// looking at every call.
+    timers: std::collections::BTreeSet<(Instant, u64)>,
+    timer_of: HashMap<u64, Instant>,
     commands: VecDeque<Command>,
 }
 
@@ -130,6 +136,9 @@ impl B2bua {
             by_call_id: HashMap::new(),
             by_invite: HashMap::new(),
             by_branch: HashMap::new(),
+            branches_of: HashMap::new(),
+            timers: std::collections::BTreeSet::new(),
+            timer_of: HashMap::new(),
             commands: VecDeque::new(),
         }
     }
@@ -161,6 +170,7 @@ impl B2bua {
         for f in &call.b.forks {
             self.by_branch.insert(f.branch.clone(), id);
         }
+        self.branches_of.insert(id, call.b.forks.iter().map(|f| f.branch.clone()).collect());
         self.calls.insert(id, call);
         self.absorb(id, out);
     }
@@ -228,12 +238,11 @@ impl B2bua {
     }
 
     pub fn poll_timeout(&self) -> Option<Instant> {
-        self.calls.values().filter_map(Call::next_timeout).min()
+        self.timers.first().map(|(at, _)| *at)
     }
 
     pub fn handle_timeout(&mut self, now: Instant) {
-        let due: Vec<u64> =
-            self.calls.values().filter(|c| c.next_timeout().is_some_and(|t| t <= now)).map(|c| c.id).collect();
+        let due: Vec<u64> = self.timers.iter().take_while(|(at, _)| *at <= now).map(|(_, id)| *id).collect();
         for id in due {
             let out = match self.calls.get_mut(&id) {
                 Some(call) => call.on_timer(now, &self.config),
@@ -246,19 +255,31 @@ impl B2bua {
     /// Queues a call's output; forgets the call once it has ended and has
     /// nothing left in flight.
     fn absorb(&mut self, id: u64, out: Vec<Command>) {
-        if let Some(call) = self.calls.get(&id) {
-            for branch in call.new_branches() {
-                self.by_branch.insert(branch, id);
-            }
-        }
         self.commands.extend(out);
-        if self.calls.get(&id).is_some_and(Call::finished)
-            && let Some(call) = self.calls.remove(&id)
-        {
-            self.by_call_id.remove(&call.a.call_id);
-            self.by_call_id.remove(&call.b.call_id);
-            self.by_invite.remove(&call.a.key);
-            self.by_branch.retain(|_, c| *c != id);
+        let Some(call) = self.calls.get_mut(&id) else { return };
+        let fresh = call.take_new_branches();
+        let next = call.next_timeout();
+        let finished = call.finished();
+        let known = self.branches_of.entry(id).or_default();
+        for branch in fresh {
+            self.by_branch.insert(branch.clone(), id);
+            known.push(branch);
+        }
+        if let Some(old) = self.timer_of.remove(&id) {
+            self.timers.remove(&(old, id));
+        }
+        if finished {
+            if let Some(call) = self.calls.remove(&id) {
+                self.by_call_id.remove(&call.a.call_id);
+                self.by_call_id.remove(&call.b.call_id);
+                self.by_invite.remove(&call.a.key);
+            }
+            for branch in self.branches_of.remove(&id).unwrap_or_default() {
+                self.by_branch.remove(&branch);
+            }
+        } else if let Some(at) = next {
+            self.timers.insert((at, id));
+            self.timer_of.insert(id, at);
         }
     }
 }
