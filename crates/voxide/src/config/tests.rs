@@ -1,0 +1,78 @@
+use super::*;
+
+fn env(pairs: &[(&str, &str)]) -> impl Iterator<Item = (String, String)> {
+    pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect::<Vec<_>>().into_iter()
+}
+
+#[test]
+fn defaults_are_valid() {
+    let c = Config::load(None, env(&[])).unwrap();
+    assert_eq!(c.sip.listen, "0.0.0.0:5060");
+    assert_eq!(c.http.listen, "127.0.0.1:8080");
+    assert_eq!(c.store.url, "sqlite://data/voxide.db");
+    assert_eq!(c.rtp_ports(), Some((20000, 30000)));
+}
+
+#[test]
+fn environment_overrides_any_key_with_its_type() {
+    let c = Config::load(
+        None,
+        env(&[
+            ("VOXIDE_SIP_LISTEN", "127.0.0.1:5080"),
+            ("VOXIDE_SIP_MIN_EXPIRES", "30"),
+            ("VOXIDE_MEDIA_RTP_PORTS", "40000-40100"),
+            ("VOXIDE_STORE_URL", "postgres://u@localhost/v"),
+            ("VOXIDE_TEST_SOMETHING", "ignored"),
+        ]),
+    )
+    .unwrap();
+    assert_eq!(c.sip.listen, "127.0.0.1:5080");
+    assert_eq!(c.sip.min_expires, 30);
+    assert_eq!(c.rtp_ports(), Some((40000, 40100)));
+    assert_eq!(c.store.url, "postgres://u@localhost/v");
+}
+
+#[test]
+fn numeric_looking_text_settings_from_env_stay_text() {
+    let c = Config::load(
+        None,
+        env(&[
+            ("VOXIDE_PROVIDER_KIND", "flowroute"),
+            ("VOXIDE_PROVIDER_ACCESS_KEY", "12345678"),
+            ("VOXIDE_PROVIDER_SECRET_KEY", "true"),
+            ("VOXIDE_PROVIDER_TIMEOUT_SECS", "5"),
+            ("VOXIDE_API_BOOTSTRAP_TOKEN", "1234567890123456"),
+        ]),
+    )
+    .unwrap();
+    let ProviderConfig::Flowroute(f) = &c.provider else { panic!("{:?}", c.provider) };
+    assert_eq!((f.access_key.as_str(), f.secret_key.as_str(), f.timeout_secs), ("12345678", "true", 5));
+    assert_eq!(c.api.bootstrap_token, "1234567890123456");
+}
+
+#[test]
+fn every_bad_key_is_named_at_once() {
+    let err = Config::load(
+        None,
+        env(&[
+            ("VOXIDE_SIP_LISTEN", "nowhere"),
+            ("VOXIDE_SIP_MIN_EXPIRES", "soon"),
+            ("VOXIDE_MEDIA_RTP_PORTS", "9-3"),
+            ("VOXIDE_STORE_URL", "mysql://x"),
+            ("VOXIDE_HTTP_COLOUR", "blue"),
+        ]),
+    )
+    .unwrap_err();
+    let text = err.to_string();
+    for key in ["sip.listen", "sip.min_expires", "media.rtp_ports", "store.url", "http.colour"] {
+        assert!(text.contains(key), "{key} missing from {text}");
+    }
+}
+
+#[test]
+fn shipped_config_file_is_valid_and_matches_defaults() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config/voxide.toml");
+    let c = Config::load(Some(&path), env(&[])).unwrap();
+    let d = Config::default();
+    assert_eq!(toml::to_string(&c).unwrap(), toml::to_string(&d).unwrap());
+}
