@@ -37,6 +37,9 @@ pub enum BindingChange {
 #[derive(Debug, Default)]
 pub struct Location {
     by_aor: HashMap<String, Vec<Binding>>,
+    /// Number of bindings, kept up to date so `len` is O(1): the driver
+    /// reads it after every message for the bindings gauge.
+    count: usize,
 }
 
 impl Location {
@@ -60,7 +63,10 @@ impl Location {
         let list = self.by_aor.entry(binding.aor.clone()).or_default();
         match list.iter_mut().find(|b| b.contact == binding.contact) {
             Some(existing) => *existing = binding,
-            None => list.push(binding),
+            None => {
+                list.push(binding);
+                self.count += 1;
+            }
         }
     }
 
@@ -69,6 +75,7 @@ impl Location {
         let before = list.len();
         list.retain(|b| b.contact != contact);
         let removed = list.len() != before;
+        self.count -= before - list.len();
         if list.is_empty() {
             self.by_aor.remove(aor);
         }
@@ -77,7 +84,10 @@ impl Location {
 
     /// Removes every binding of `aor`; returns the removed contacts.
     pub fn remove_aor(&mut self, aor: &str) -> Vec<String> {
-        self.by_aor.remove(aor).map(|v| v.into_iter().map(|b| b.contact).collect()).unwrap_or_default()
+        let gone: Vec<String> =
+            self.by_aor.remove(aor).map(|v| v.into_iter().map(|b| b.contact).collect()).unwrap_or_default();
+        self.count -= gone.len();
+        gone
     }
 
     /// Drops bindings that expired at or before `unix_now`.
@@ -93,12 +103,13 @@ impl Location {
             });
             !list.is_empty()
         });
+        self.count -= gone.len();
         gone
     }
 
     /// Number of bindings.
     pub fn len(&self) -> usize {
-        self.by_aor.values().map(Vec::len).sum()
+        self.count
     }
 
     pub fn is_empty(&self) -> bool {
@@ -108,5 +119,43 @@ impl Location {
     /// Restores a binding loaded from the store.
     pub fn restore(&mut self, binding: Binding) {
         self.save(binding);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn binding(aor: &str, contact: &str, expires_at: i64) -> Binding {
+        Binding {
+            tenant_id: 1,
+            extension_id: 1,
+            aor: aor.into(),
+            contact: contact.into(),
+            q: 1.0,
+            call_id: "c".into(),
+            cseq: 1,
+            expires_at,
+            source: "192.0.2.1:5060".parse().unwrap(),
+            transport: Transport::Udp,
+            user_agent: String::new(),
+            path: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn len_follows_every_change() {
+        let mut l = Location::default();
+        l.save(binding("sip:a@d", "sip:a@1", 100));
+        l.save(binding("sip:a@d", "sip:a@1", 200)); // a refresh, not a new one
+        l.save(binding("sip:a@d", "sip:a@2", 100));
+        l.restore(binding("sip:b@d", "sip:b@1", 300));
+        assert_eq!(l.len(), 3);
+        assert!(l.remove("sip:a@d", "sip:a@2") && !l.remove("sip:a@d", "sip:a@2"));
+        assert_eq!(l.len(), 2);
+        assert_eq!(l.purge(250).len(), 1);
+        assert_eq!(l.len(), 1);
+        assert_eq!(l.remove_aor("sip:b@d"), vec!["sip:b@1".to_string()]);
+        assert_eq!((l.len(), l.is_empty()), (0, true));
     }
 }

@@ -356,53 +356,62 @@ fn check_address(value: &str) -> Result<(), &'static str> {
     if value.trim() == "*" {
         return Ok(());
     }
-    let (mut quoted, mut escaped, mut angle) = (false, false, false);
-    let bytes = value.as_bytes();
+    for v in crate::values::split_list(value) {
+        check_one_address(v)?;
+    }
+    Ok(())
+}
+
+/// One `[display] <uri> *(;param)` or `uri *(;param)`. Quoted strings (a
+/// display name, `+sip.instance="<urn:…>"`) are skipped over throughout.
+fn check_one_address(v: &str) -> Result<(), &'static str> {
+    let bytes = v.as_bytes();
+    let (mut quoted, mut escaped) = (false, false);
+    let (mut open, mut close) = (None, None);
+    let mut separators = Vec::new(); // unquoted `;` outside `<>`
     for (i, &b) in bytes.iter().enumerate() {
         if escaped {
             escaped = false;
             continue;
         }
+        let in_angle = open.is_some() && close.is_none();
         match b {
             b'\\' if quoted => escaped = true,
             b'"' => quoted = !quoted,
-            b'<' if !quoted => {
+            _ if quoted => {}
+            b'<' if open.is_none() => {
                 if bytes.get(i + 1).is_some_and(u8::is_ascii_whitespace) {
                     return Err("whitespace inside <>");
                 }
-                angle = true;
+                open = Some(i);
             }
-            b'>' if !quoted => {
-                if i > 0 && bytes[i - 1].is_ascii_whitespace() {
+            b'>' if in_angle => {
+                if bytes[i - 1].is_ascii_whitespace() {
                     return Err("whitespace inside <>");
                 }
-                angle = false;
+                close = Some(i);
             }
-            b'?' if !quoted && !angle => return Err("a URI with headers must be enclosed in <>"),
+            b'?' if !in_angle => return Err("a URI with headers must be enclosed in <>"),
+            b';' if !in_angle => separators.push(i),
             _ => {}
         }
     }
     if quoted {
         return Err("unterminated quoted string");
     }
-    for v in crate::values::split_list(value) {
-        // Header parameters follow the `>`, or the URI when there is no `<>`.
-        let params = match v.rfind('>') {
-            Some(i) => {
-                let after = v[i + 1..].trim();
-                if after.is_empty() {
-                    continue;
-                }
-                after.strip_prefix(';').ok_or("text after the URI")?
-            }
-            None => match v.split_once(';') {
-                Some((_, p)) => p,
-                None => continue,
-            },
-        };
-        if params.split(';').any(|p| p.trim().is_empty()) {
-            return Err("empty parameter");
+    if open.is_some() != close.is_some() {
+        return Err("unbalanced <>");
+    }
+    if let Some(close) = close {
+        let after = v[close + 1..].trim_start();
+        if !after.is_empty() && !after.starts_with(';') {
+            return Err("text after the URI");
         }
+    }
+    // Header parameters: between consecutive separators, and after the last.
+    let ends = separators.iter().skip(1).copied().chain([v.len()]);
+    if separators.iter().zip(ends).any(|(&from, to)| v[from + 1..to].trim().is_empty()) {
+        return Err("empty parameter");
     }
     Ok(())
 }
@@ -520,6 +529,30 @@ mod tests {
             let ParseError::Malformed(m) = parse_message(text.as_bytes()).unwrap_err() else { panic!("{line}") };
             let reply = String::from_utf8(m.reply.unwrap()).unwrap();
             assert!(reply.starts_with(&format!("SIP/2.0 {status}")), "{reply}");
+        }
+    }
+
+    #[test]
+    fn contacts_phones_send_are_accepted_and_broken_ones_named() {
+        let ok = [
+            r#"<sip:1001@10.0.0.1:5060;transport=udp>;+sip.instance="<urn:uuid:00000000-0000-1000-8000-000B82C0FFEE>";reg-id=1"#,
+            r#""Bell, A. \"Al\"" <sip:a@h;lr>;expires=60, sip:b@h;q=0.5"#,
+            "sip:1001@[2001:db8::1]:5060",
+            "*",
+        ];
+        for value in ok {
+            assert_eq!(check_address(value), Ok(()), "{value}");
+        }
+        let bad = [
+            ("sip:a@h?Route=x", "a URI with headers must be enclosed in <>"),
+            ("\"A <sip:a@h>", "unterminated quoted string"),
+            ("< sip:a@h>", "whitespace inside <>"),
+            ("<sip:a@h>;;x=1", "empty parameter"),
+            ("<sip:a@h> junk", "text after the URI"),
+            ("<sip:a@h", "unbalanced <>"),
+        ];
+        for (value, why) in bad {
+            assert_eq!(check_address(value), Err(why), "{value}");
         }
     }
 
