@@ -44,7 +44,7 @@ impl Default for SipSection {
             auth_failure_limit: 20,
             auth_failure_window_secs: 60,
             digest_prefer_sha256: false,
-            digest_sha256: true,
+            digest_sha256: false,
         }
     }
 }
