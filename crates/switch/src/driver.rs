@@ -110,6 +110,12 @@ impl Driver {
 
     async fn handle_inbound(&mut self, msg: Inbound) {
         Stats::inc(&self.stats.sip_messages_in);
+        if is_stale_new_work(&msg) {
+            // Overload: the sender has retransmitted or given up by now;
+            // working on it would only delay what is still fresh.
+            Stats::inc(&self.stats.sip_shed);
+            return;
+        }
         let parsed = match parse_message(&msg.bytes) {
             Ok(m) => m,
             Err(ParseError::Malformed(m)) => {
@@ -322,6 +328,18 @@ fn unsupported_requirements(req: &Request) -> Option<String> {
         .filter(|t| !t.is_empty() && !SUPPORTED_TAGS.iter().any(|s| s.eq_ignore_ascii_case(t)))
         .collect();
     (!unknown.is_empty()).then(|| unknown.join(", "))
+}
+
+/// Requests that start new work (not responses, ACK, CANCEL or BYE, which
+/// finish work already paid for) are shed once they have waited this long.
+const SHED_AFTER: Duration = Duration::from_millis(800);
+
+fn is_stale_new_work(msg: &Inbound) -> bool {
+    if msg.received.elapsed() < SHED_AFTER {
+        return false;
+    }
+    let b = &msg.bytes[..];
+    !(b.starts_with(b"SIP/") || b.starts_with(b"ACK ") || b.starts_with(b"CANCEL ") || b.starts_with(b"BYE "))
 }
 
 pub(crate) fn unix_now() -> i64 {

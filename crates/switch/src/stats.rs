@@ -13,6 +13,8 @@ pub struct Stats {
     pub sip_dropped: AtomicU64,
     /// Malformed messages answered with 400.
     pub sip_bad_requests: AtomicU64,
+    /// New requests dropped because they waited too long in an overload.
+    pub sip_shed: AtomicU64,
     pub registrations_ok: AtomicU64,
     pub auth_failures: AtomicU64,
     /// REGISTERs refused because their source failed too often.
@@ -60,6 +62,12 @@ impl Stats {
             "counter",
             "Malformed SIP requests answered 400.",
             get(&self.sip_bad_requests),
+        );
+        metric(
+            "voxide_sip_shed_total",
+            "counter",
+            "New SIP requests dropped after waiting too long under overload.",
+            get(&self.sip_shed),
         );
         metric("voxide_registrations_total", "counter", "Successful REGISTER requests.", get(&self.registrations_ok));
         metric("voxide_auth_failures_total", "counter", "Failed digest authentications.", get(&self.auth_failures));

@@ -23,6 +23,8 @@ pub struct Inbound {
     pub bytes: Bytes,
     pub source: SocketAddr,
     pub transport: Transport,
+    /// When it was read from the socket (for shedding stale requests).
+    pub received: std::time::Instant,
 }
 
 /// Writers of open TCP connections, by peer address.
@@ -57,7 +59,12 @@ pub async fn udp_loop(socket: Arc<UdpSocket>, to_driver: mpsc::Sender<Inbound>, 
         };
         match received {
             Ok((n, source)) => {
-                let inbound = Inbound { bytes: Bytes::copy_from_slice(&buf[..n]), source, transport: Transport::Udp };
+                let inbound = Inbound {
+                    bytes: Bytes::copy_from_slice(&buf[..n]),
+                    source,
+                    transport: Transport::Udp,
+                    received: std::time::Instant::now(),
+                };
                 if to_driver.send(inbound).await.is_err() {
                     return;
                 }
@@ -136,7 +143,16 @@ async fn connection(
                 Ok(Frame::KeepAlive { len }) => buf.advance(len),
                 Ok(Frame::Message { len }) => {
                     let bytes = buf.split_to(len).freeze();
-                    if to_driver.send(Inbound { bytes, source: peer, transport: Transport::Tcp }).await.is_err() {
+                    if to_driver
+                        .send(Inbound {
+                            bytes,
+                            source: peer,
+                            transport: Transport::Tcp,
+                            received: std::time::Instant::now(),
+                        })
+                        .await
+                        .is_err()
+                    {
                         break 'read;
                     }
                 }
