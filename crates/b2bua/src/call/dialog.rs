@@ -222,6 +222,12 @@ impl Call {
         self.state = State::Ended;
         self.ended_at = Some(now);
         self.ok_retransmit = None;
+        // Lingering only answers late 2xx from forks: drop the big pieces.
+        self.ok_response = None;
+        self.pending.clear();
+        for fork in &mut self.b.forks {
+            fork.invite = None;
+        }
         vec![Command::Ended { call: self.id, cause }]
     }
 }
