@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Concurrent calls with RTP through a release build of Voxide, one step per
+# target concurrency, with voxide-loadgen. For each step a fresh switch is
+# started (SQLite in a scratch directory, log level warn) so that its CPU
+# time and memory belong to that step alone; each step's report is printed
+# and kept as JSON.
+#
+#   crates/loadgen/bench.sh
+#   STEPS="250 500" HOLD=20 USERS=200 crates/loadgen/bench.sh
+#   KEEP_WORK=1 crates/loadgen/bench.sh     # keep the scratch directory
+#
+# Per step: rate = concurrency / HOLD calls/s and calls = 2 × concurrency,
+# so the target concurrency is reached after HOLD seconds and held for
+# another HOLD seconds. Everything runs on 127.0.0.1.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+steps=${STEPS:-"250 500 1000 2000"}
+hold=${HOLD:-20}
+users=${USERS:-200}
+sport=${VOXIDE_PORT:-16060}
+hport=${VOXIDE_HTTP_PORT:-18090}
+
+(cd "$root" && cargo build --release -p voxide -p voxide-loadgen)
+
+work=$(mktemp -d)
+voxide_pid=""
+stop_switch() {
+  if [ -n "$voxide_pid" ]; then
+    kill "$voxide_pid" 2>/dev/null || true
+    wait "$voxide_pid" 2>/dev/null || true
+    voxide_pid=""
+  fi
+}
+cleanup() {
+  stop_switch
+  if [ -n "${KEEP_WORK:-}" ]; then echo "kept $work"; else rm -rf "$work"; fi
+}
+trap cleanup EXIT
+
+token="bench-token-$$-$(date +%s)"
+for c in $steps; do
+  dir="$work/step-$c"
+  mkdir -p "$dir"
+  (
+    cd "$dir"
+    export VOXIDE_SIP_LISTEN=127.0.0.1:$sport VOXIDE_HTTP_LISTEN=127.0.0.1:$hport
+    export VOXIDE_API_BOOTSTRAP_TOKEN=$token VOXIDE_LOG_LEVEL=warn VOXIDE_STORE_URL=sqlite://data/voxide.db
+    # Below the kernel's ephemeral range, where the load generator's sockets are.
+    export VOXIDE_MEDIA_RTP_PORTS=10000-29999
+    exec "$root/target/release/voxide" serve
+  ) > "$dir/voxide.log" 2>&1 &
+  voxide_pid=$!
+  for _ in $(seq 1 150); do
+    curl -sf "http://127.0.0.1:$hport/healthz" >/dev/null && break
+    sleep 0.2
+  done
+  rate=$(awk -v c="$c" -v h="$hold" 'BEGIN { printf "%.2f", c / h }')
+  echo "== concurrency $c: $((2 * c)) calls at $rate/s, held ${hold} s"
+  "$root/target/release/voxide-loadgen" \
+    --api "http://127.0.0.1:$hport" --token "$token" --sip "127.0.0.1:$sport" \
+    --create-users --users "$users" \
+    --calls $((2 * c)) --rate "$rate" --concurrency "$c" --hold-secs "$hold" \
+    --switch-pid "$voxide_pid" --json "$work/step-$c.json" --quiet || true
+  stop_switch
+done
+echo "JSON reports in $work (set KEEP_WORK=1 to keep them)"

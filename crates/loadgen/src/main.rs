@@ -1,0 +1,79 @@
+//! `voxide-loadgen`: a load generator for Voxide.
+//!
+//! It plays a crowd of phones: registers N extensions (creating them over
+//! the REST API with `--create-users`) and keeps them registered, places
+//! calls from the first half to the second half at a target rate up to a
+//! target concurrency, with G.711 PCMU RTP both ways (20 ms packets, a
+//! tone carrying a send timestamp), holds each call, hangs up, and checks
+//! what arrived: RTP loss, jitter and one-way latency. It reports a line
+//! per second while running and a table (and `--json`) at the end.
+//!
+//! Layout: `cli` (arguments), `provision` (REST), `sipmsg` (SIP messages
+//! in and out), `ua` (sans-IO registration, calling and answering legs),
+//! `rtp` (sans-IO RTP sending and accounting), `engine` (the sans-IO core
+//! tying them together), `run` (sockets, pacing, the event loop),
+//! `report`, `histogram`, `sysstat` (`/proc`).
+
+mod cli;
+mod engine;
+mod histogram;
+mod provision;
+mod report;
+mod rtp;
+mod run;
+mod sipmsg;
+mod sysstat;
+mod ua;
+
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::Parser;
+
+use crate::cli::Args;
+use crate::report::Report;
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    match run_all(&args) {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::from(1),
+        Err(e) => {
+            eprintln!("voxide-loadgen: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Returns whether the run passed.
+fn run_all(args: &Args) -> anyhow::Result<bool> {
+    args.validate()?;
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let local = tokio::task::LocalSet::new();
+    let report = local.block_on(&runtime, async {
+        let password = args.password.clone().unwrap_or_else(|| format!("lg-{:016x}", rand::random::<u64>()));
+        let names = args.user_names();
+        if args.create_users {
+            let token = args.token.as_deref().unwrap_or_default();
+            let done = provision::ensure_users(&args.api, token, &names, &password).await?;
+            if !args.quiet {
+                eprintln!(
+                    "provisioned {} extensions ({} created, {} updated) in {:.2} s",
+                    names.len(),
+                    done.created,
+                    done.updated,
+                    done.secs
+                );
+            }
+        }
+        let users: Vec<(String, String)> = names.into_iter().map(|n| (n, password.clone())).collect();
+        let (engine, timings, watch) = run::run(args, &users).await?;
+        anyhow::Ok(Report::build(args, &engine, &timings, &watch, users.len()))
+    })?;
+    print!("{}", report.table());
+    if let Some(path) = &args.json {
+        let text = serde_json::to_string_pretty(&report)?;
+        std::fs::write(path, text + "\n").with_context(|| format!("writing {}", path.display()))?;
+    }
+    Ok(report.passed)
+}

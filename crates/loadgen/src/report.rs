@@ -1,0 +1,322 @@
+//! What the run measured: a progress line per second on stderr while it
+//! runs, and at the end a table on stdout and the same figures as JSON.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use crate::cli::Args;
+use crate::engine::Engine;
+use crate::histogram::Summary;
+use crate::rtp::Loss;
+use crate::run::Watch;
+
+/// When the phases of the run happened.
+#[derive(Debug, Default, Clone)]
+pub struct Timings {
+    pub register_secs: f64,
+    pub registered: usize,
+    pub calls_start: Option<Instant>,
+    pub calls_end: Option<Instant>,
+    pub first_call: Option<Instant>,
+    pub last_call: Option<Instant>,
+    /// Calls still in progress when the call phase ran out of time.
+    pub unfinished: u64,
+    pub wall_secs: f64,
+}
+
+/// The once-a-second line.
+pub struct Progress {
+    quiet: bool,
+    last_placed: u64,
+    last_t: Duration,
+}
+
+impl Progress {
+    pub fn new(quiet: bool) -> Self {
+        Self { quiet, last_placed: 0, last_t: Duration::ZERO }
+    }
+
+    pub fn line(&mut self, t: Duration, engine: &Engine, users: usize) {
+        let c = &engine.counters;
+        let dt = (t - self.last_t).as_secs_f64().max(1e-3);
+        let cps = (c.placed - self.last_placed) as f64 / dt;
+        (self.last_placed, self.last_t) = (c.placed, t);
+        if self.quiet {
+            return;
+        }
+        let loss = engine.media.loss();
+        eprintln!(
+            "t={}s regs={}/{users} cps={cps:.1} active={} ok={} failed={} loss={:.2}% rtp_streams={}",
+            t.as_secs(),
+            engine.registered(),
+            engine.active_calls(),
+            c.ok,
+            c.failed,
+            loss.loss_pct,
+            engine.media.sender.active(),
+        );
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct Report {
+    /// No failed or unfinished call, every user registered, loss within --max-loss.
+    pub passed: bool,
+    pub users: usize,
+    pub registrations: Registrations,
+    pub calls: Calls,
+    pub rtp: Rtp,
+    pub switch: Option<Switch>,
+    pub loadgen: Loadgen,
+    pub host: Option<Host>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Registrations {
+    pub registered: usize,
+    pub seconds: f64,
+    pub per_sec: f64,
+    /// Successful REGISTER transactions, refreshes included.
+    pub accepted: u64,
+    pub failures: BTreeMap<String, u64>,
+    pub unregistered: u64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Calls {
+    pub target: u64,
+    pub rate: f64,
+    pub concurrency: u64,
+    pub hold_secs: f64,
+    pub placed: u64,
+    pub answered: u64,
+    pub ok: u64,
+    pub failed: u64,
+    pub unfinished: u64,
+    pub cps_achieved: f64,
+    pub max_active: u64,
+    pub seconds: f64,
+    /// INVITE with credentials sent → 200 received.
+    pub setup_ms: Summary,
+    pub failures: BTreeMap<String, u64>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Rtp {
+    pub enabled: bool,
+    #[serde(flatten)]
+    pub loss: Loss,
+    pub send_errors: u64,
+    /// Packets our own sockets dropped for a full receive buffer: loss
+    /// caused by the load generator, not the switch.
+    pub local_drops: u64,
+    pub jitter_ms: Summary,
+    pub latency_ms: Summary,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Switch {
+    pub pid: u32,
+    /// User + system CPU time over the call phase.
+    pub cpu_secs: f64,
+    pub cpu_ms_per_call: f64,
+    /// CPU time per second of answered call: ms per call-second, which is
+    /// also CPU cores per 1000 concurrent calls.
+    pub cpu_ms_per_call_sec: f64,
+    pub rss_start_kb: u64,
+    pub rss_peak_kb: u64,
+    pub rss_end_kb: u64,
+    /// (peak − start) / most concurrent calls.
+    pub rss_per_call_kb: f64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Loadgen {
+    pub wall_secs: f64,
+    /// Our CPU time over the call phase.
+    pub cpu_secs: Option<f64>,
+}
+
+/// The machine over the call phase: the switch and the load generator
+/// share it, and anything else running skews the figures.
+#[derive(Debug, Serialize)]
+pub struct Host {
+    pub cpus: usize,
+    pub busy_pct: f64,
+    /// Busy CPU time of everything but the switch and the load generator.
+    pub others_cpu_secs: f64,
+    /// UDP datagrams dropped for full receive buffers, all sockets.
+    pub udp_rcvbuf_drops: Option<u64>,
+}
+
+impl Report {
+    pub fn build(args: &Args, engine: &Engine, t: &Timings, watch: &Watch, users: usize) -> Report {
+        let c = &engine.counters;
+        let book = engine.media.book.borrow();
+        let loss = book.loss();
+        let placing = match (t.first_call, t.last_call) {
+            (Some(a), Some(b)) => b.duration_since(a).as_secs_f64() + 1.0 / args.rate,
+            _ => 0.0,
+        };
+        let seconds = match (t.calls_start, t.calls_end) {
+            (Some(a), Some(b)) => b.duration_since(a).as_secs_f64(),
+            _ => 0.0,
+        };
+        let switch = match (watch.pid, watch.start, watch.end) {
+            (Some(pid), Some(start), Some(end)) => {
+                let cpu = end.cpu_secs - start.cpu_secs;
+                let peak = watch.peak_rss_kb.max(end.rss_kb);
+                Some(Switch {
+                    pid,
+                    cpu_secs: cpu,
+                    cpu_ms_per_call: if c.placed == 0 { 0.0 } else { 1000.0 * cpu / c.placed as f64 },
+                    cpu_ms_per_call_sec: if c.talk_secs > 0.0 { 1000.0 * cpu / c.talk_secs } else { 0.0 },
+                    rss_start_kb: start.rss_kb,
+                    rss_peak_kb: peak,
+                    rss_end_kb: end.rss_kb,
+                    rss_per_call_kb: peak.saturating_sub(start.rss_kb) as f64 / c.max_active.max(1) as f64,
+                })
+            }
+            _ => None,
+        };
+        let own_cpu = match watch.own {
+            [Some(a), Some(b)] => Some(b.cpu_secs - a.cpu_secs),
+            _ => None,
+        };
+        let passed = c.failed == 0
+            && t.unfinished == 0
+            && c.placed == args.calls
+            && t.registered == users
+            && loss.loss_pct <= args.max_loss;
+        Report {
+            passed,
+            users,
+            registrations: Registrations {
+                registered: t.registered,
+                seconds: t.register_secs,
+                per_sec: if t.register_secs > 0.0 { t.registered as f64 / t.register_secs } else { 0.0 },
+                accepted: c.reg_ok,
+                failures: c.reg_failures.clone(),
+                unregistered: c.unregistered,
+            },
+            calls: Calls {
+                target: args.calls,
+                rate: args.rate,
+                concurrency: args.concurrency,
+                hold_secs: args.hold_secs,
+                placed: c.placed,
+                answered: c.answered,
+                ok: c.ok,
+                failed: c.failed,
+                unfinished: t.unfinished,
+                cps_achieved: if placing > 0.0 { c.placed as f64 / placing } else { 0.0 },
+                max_active: c.max_active,
+                seconds,
+                setup_ms: c.setup_us.summary(1000.0),
+                failures: c.failures.clone(),
+            },
+            rtp: Rtp {
+                enabled: args.media(),
+                loss,
+                send_errors: engine.media.sender.send_errors,
+                local_drops: watch.own_drops,
+                jitter_ms: book.totals.jitter_us.summary(1000.0),
+                latency_ms: book.totals.latency_us.summary(1000.0),
+            },
+            loadgen: Loadgen { wall_secs: t.wall_secs, cpu_secs: own_cpu },
+            host: match watch.host {
+                [Some(a), Some(b)] if b.total_secs > a.total_secs => {
+                    let busy = b.busy_secs - a.busy_secs;
+                    let switch_cpu = switch.as_ref().map_or(0.0, |s| s.cpu_secs);
+                    Some(Host {
+                        cpus: b.cpus,
+                        busy_pct: 100.0 * busy / (b.total_secs - a.total_secs),
+                        others_cpu_secs: (busy - switch_cpu - own_cpu.unwrap_or(0.0)).max(0.0),
+                        udp_rcvbuf_drops: match watch.udp_drops {
+                            [Some(a), Some(b)] => Some(b.saturating_sub(a)),
+                            _ => None,
+                        },
+                    })
+                }
+                _ => None,
+            },
+            switch,
+        }
+    }
+
+    /// The human-readable table.
+    pub fn table(&self) -> String {
+        let r = &self.registrations;
+        let c = &self.calls;
+        let p = &self.rtp;
+        let pct = |s: &Summary| format!("p50 {:.2}  p95 {:.2}  p99 {:.2}  max {:.2} ms", s.p50, s.p95, s.p99, s.max);
+        let map = |m: &BTreeMap<String, u64>| {
+            if m.is_empty() {
+                "none".to_owned()
+            } else {
+                m.iter().map(|(k, v)| format!("{k}: {v}")).collect::<Vec<_>>().join(", ")
+            }
+        };
+        let mut rows: Vec<(&str, String)> = vec![
+            ("registrations", format!("{}/{} in {:.2} s ({:.1}/s)", r.registered, self.users, r.seconds, r.per_sec)),
+            ("register failures", map(&r.failures)),
+            (
+                "calls",
+                format!(
+                    "{} placed, {} answered, {} ok, {} failed, {} unfinished (target {} at {}/s, at most {} at once)",
+                    c.placed, c.answered, c.ok, c.failed, c.unfinished, c.target, c.rate, c.concurrency
+                ),
+            ),
+            ("calls/s achieved", format!("{:.1} (most concurrent: {})", c.cps_achieved, c.max_active)),
+            ("setup latency", pct(&c.setup_ms)),
+            ("call failures", map(&c.failures)),
+        ];
+        if p.enabled {
+            let l = &p.loss;
+            rows.push((
+                "rtp packets",
+                format!(
+                    "{} sent, {} received, {} lost ({:.3} %) in {} streams ({} with loss); {} reordered, {} late, {} send errors",
+                    l.sent, l.received, l.lost, l.loss_pct, l.streams, l.streams_with_loss, l.reordered, l.late, p.send_errors
+                ),
+            ));
+            rows.push(("rtp drops", format!("{} by our own receive buffers", p.local_drops)));
+            rows.push(("rtp jitter", pct(&p.jitter_ms)));
+            rows.push(("rtp latency", pct(&p.latency_ms)));
+        }
+        if let Some(s) = &self.switch {
+            rows.push((
+                "switch cpu",
+                format!(
+                    "{:.2} s ({:.2} ms per call, {:.3} ms per call-second)",
+                    s.cpu_secs, s.cpu_ms_per_call, s.cpu_ms_per_call_sec
+                ),
+            ));
+            rows.push((
+                "switch rss",
+                format!(
+                    "{} KiB at start, {} KiB peak, {} KiB at end ({:.1} KiB per concurrent call)",
+                    s.rss_start_kb, s.rss_peak_kb, s.rss_end_kb, s.rss_per_call_kb
+                ),
+            ));
+        }
+        let cpu = self.loadgen.cpu_secs.map_or("?".to_owned(), |s| format!("{s:.2} s"));
+        rows.push(("loadgen", format!("{:.1} s wall, {cpu} CPU in the call phase", self.loadgen.wall_secs)));
+        if let Some(h) = &self.host {
+            rows.push((
+                "host",
+                format!(
+                    "{} CPUs {:.0} % busy, {:.2} CPU s used by other processes, {} UDP receive-buffer drops",
+                    h.cpus,
+                    h.busy_pct,
+                    h.others_cpu_secs,
+                    h.udp_rcvbuf_drops.map_or("?".into(), |d| d.to_string())
+                ),
+            ));
+        }
+        rows.push(("result", if self.passed { "PASS".into() } else { "FAIL".into() }));
+        rows.iter().map(|(k, v)| format!("{k:<18} {v}\n")).collect()
+    }
+}

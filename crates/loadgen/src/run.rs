@@ -1,0 +1,233 @@
+//! The driver: binds the sockets, feeds the engine datagrams and the time
+//! on one thread, paces calls and RTP, prints progress, and takes the
+//! switch's measurements.
+
+use std::cell::RefCell;
+use std::net::SocketAddr;
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use tokio::net::UdpSocket;
+use tokio::sync::mpsc;
+use tokio::time::MissedTickBehavior;
+
+use crate::cli::Args;
+use crate::engine::{Engine, User};
+use crate::report::{Progress, Timings};
+use crate::rtp::{PHASES, RtpBook};
+use crate::sysstat::{self, Host, Sample};
+use crate::ua::Settings;
+
+/// CPU and memory readings at the start and the end of the call phase:
+/// the switch's (when its pid is known), ours and the whole machine's.
+#[derive(Debug, Default, Clone)]
+pub struct Watch {
+    pub pid: Option<u32>,
+    pub start: Option<Sample>,
+    pub end: Option<Sample>,
+    /// Highest switch RSS seen during the call phase (sampled every second).
+    pub peak_rss_kb: u64,
+    pub own: [Option<Sample>; 2],
+    pub host: [Option<Host>; 2],
+    /// The machine's UDP receive-buffer drops.
+    pub udp_drops: [Option<u64>; 2],
+    /// Our RTP sockets' ports, and their receive-buffer drops at the end.
+    pub rtp_ports: Vec<u16>,
+    pub own_drops: u64,
+}
+
+impl Watch {
+    fn sample(&mut self) -> Option<Sample> {
+        let s = sysstat::sample(&self.pid?.to_string())?;
+        self.peak_rss_kb = self.peak_rss_kb.max(s.rss_kb);
+        Some(s)
+    }
+
+    /// Readings at the start (`at` 0) or end (1) of the call phase.
+    fn mark(&mut self, at: usize) {
+        let switch = self.sample();
+        if at == 0 {
+            self.start = switch
+        } else {
+            self.end = switch
+        }
+        self.own[at] = sysstat::sample("self");
+        self.host[at] = sysstat::host();
+        self.udp_drops[at] = sysstat::udp_rcvbuf_errors();
+        self.own_drops = sysstat::udp_drops(&self.rtp_ports);
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stage {
+    Registering,
+    Calling,
+    Unregistering,
+}
+
+/// Runs the whole load: register, call, unregister.
+pub async fn run(args: &Args, users: &[(String, String)]) -> anyhow::Result<(Engine, Timings, Watch)> {
+    let clock = Instant::now();
+    let (tx, mut rx) = mpsc::unbounded_channel::<(u32, Vec<u8>)>();
+    let mut sip = Vec::with_capacity(users.len());
+    let mut agents = Vec::with_capacity(users.len());
+    for (i, (name, password)) in users.iter().enumerate() {
+        let sock = Rc::new(UdpSocket::bind((args.local_ip, 0)).await.context("binding a SIP socket")?);
+        agents.push(User { name: name.clone(), password: password.clone(), local: sock.local_addr()? });
+        tokio::task::spawn_local(sip_reader(sock.clone(), i as u32, tx.clone()));
+        sip.push(sock);
+    }
+    drop(tx);
+    let settings = Settings {
+        domain: args.domain.clone(),
+        media_ip: args.local_ip,
+        hold: Duration::from_secs_f64(args.hold_secs),
+        drain: Duration::from_millis(args.drain_ms),
+        setup_timeout: Duration::from_secs(args.setup_timeout_secs),
+        expires: args.expires,
+    };
+    let mut rtp = Vec::new();
+    for _ in 0..args.rtp_sockets {
+        let sock = UdpSocket::bind((args.local_ip, 0)).await.context("binding an RTP socket")?;
+        // Best effort: the default buffer still works, with less slack.
+        let _ = socket2::SockRef::from(&sock).set_recv_buffer_size(args.rtp_rcvbuf);
+        rtp.push(Rc::new(sock));
+    }
+    let rtp_addrs = rtp.iter().map(|s| s.local_addr()).collect::<Result<Vec<_>, _>>()?;
+    let rtp_ports = rtp_addrs.iter().map(SocketAddr::port).collect();
+    let mut engine = Engine::new(settings, agents, rtp_addrs, args.media());
+    for sock in &rtp {
+        tokio::task::spawn_local(rtp_reader(sock.clone(), engine.media.book.clone(), clock));
+    }
+
+    let mut watch = Watch { pid: args.switch_pid, rtp_ports, ..Watch::default() };
+    let mut timings = Timings::default();
+    let mut progress = Progress::new(args.quiet);
+    let mut rtp_tick = tokio::time::interval(Duration::from_millis(20 / PHASES as u64));
+    rtp_tick.set_missed_tick_behavior(MissedTickBehavior::Burst);
+    let mut second = tokio::time::interval(Duration::from_secs(1));
+    second.set_missed_tick_behavior(MissedTickBehavior::Skip);
+    let gap = Duration::from_secs_f64(1.0 / args.rate);
+    let (mut phase, mut next_call, mut stage_end) = (0usize, clock, clock + Duration::from_secs(60));
+    let mut stage = Stage::Registering;
+    engine.register_all(clock);
+    flush(&mut engine, &sip, args.sip);
+
+    loop {
+        let calling = stage == Stage::Calling && engine.counters.placed < args.calls;
+        let wake = [engine.next_deadline(), calling.then_some(next_call)].into_iter().flatten().min();
+        let wake = wake.unwrap_or_else(|| Instant::now() + Duration::from_secs(1));
+        tokio::select! {
+            got = rx.recv() => {
+                let Some((user, bytes)) = got else { break };
+                let now = Instant::now();
+                engine.on_datagram(user, &bytes, now);
+                while let Ok((user, bytes)) = rx.try_recv() {
+                    engine.on_datagram(user, &bytes, now);
+                }
+            }
+            () = tokio::time::sleep_until(wake.into()) => engine.on_timers(Instant::now()),
+            _ = rtp_tick.tick() => {
+                let now_ns = clock.elapsed().as_nanos() as u64;
+                engine.media.sender.tick(phase, now_ns, |i, to, pkt| rtp[i].try_send_to(pkt, to).is_ok());
+                phase = (phase + 1) % PHASES;
+            }
+            _ = second.tick() => {
+                if stage == Stage::Calling {
+                    watch.sample();
+                }
+                progress.line(clock.elapsed(), &engine, users.len());
+            }
+        }
+        let now = Instant::now();
+        if stage == Stage::Calling {
+            while engine.counters.placed < args.calls && engine.active_calls() < args.concurrency && now >= next_call {
+                engine.place_call(now);
+                timings.first_call.get_or_insert(now);
+                timings.last_call = Some(now);
+                next_call += gap;
+            }
+            // Calls held back by the concurrency limit are not made up in a burst.
+            if engine.active_calls() >= args.concurrency && next_call < now {
+                next_call = now;
+            }
+        }
+        flush(&mut engine, &sip, args.sip);
+        match stage {
+            Stage::Registering if engine.registered() == users.len() || now >= stage_end => {
+                timings.register_secs = now.duration_since(clock).as_secs_f64();
+                timings.registered = engine.registered();
+                watch.mark(0);
+                timings.calls_start = Some(now);
+                next_call = now;
+                let placing = args.calls as f64 / args.rate;
+                let budget = placing + args.hold_secs + 2.0 * args.setup_timeout_secs as f64 + 30.0;
+                stage_end = now + Duration::from_secs_f64(budget);
+                stage = Stage::Calling;
+            }
+            Stage::Calling
+                if (engine.counters.placed >= args.calls && engine.active_calls() == 0) || now >= stage_end =>
+            {
+                watch.mark(1);
+                timings.calls_end = Some(now);
+                timings.unfinished = engine.active_calls();
+                engine.unregister_all(now);
+                flush(&mut engine, &sip, args.sip);
+                stage_end = now + Duration::from_secs(5);
+                stage = Stage::Unregistering;
+            }
+            Stage::Unregistering if engine.registered() == 0 || now >= stage_end => break,
+            _ => {}
+        }
+    }
+    timings.wall_secs = clock.elapsed().as_secs_f64();
+    Ok((engine, timings, watch))
+}
+
+fn flush(engine: &mut Engine, sip: &[Rc<UdpSocket>], switch: SocketAddr) {
+    for (user, bytes) in engine.take_sends() {
+        if let Some(sock) = sip.get(user as usize) {
+            // A full send buffer drops the datagram; retransmission recovers.
+            let _ = sock.try_send_to(&bytes, switch);
+        }
+    }
+}
+
+async fn sip_reader(sock: Rc<UdpSocket>, user: u32, tx: mpsc::UnboundedSender<(u32, Vec<u8>)>) {
+    let mut buf = vec![0u8; 65_536];
+    loop {
+        match sock.recv_from(&mut buf).await {
+            Ok((n, _)) => {
+                if tx.send((user, buf[..n].to_vec())).is_err() {
+                    return;
+                }
+            }
+            Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
+        }
+    }
+}
+
+/// Reads every datagram waiting on an RTP socket into the book, in batches.
+async fn rtp_reader(sock: Rc<UdpSocket>, book: Rc<RefCell<RtpBook>>, clock: Instant) {
+    let mut buf = [0u8; 2048];
+    loop {
+        if sock.readable().await.is_err() {
+            return;
+        }
+        let mut n = 0;
+        {
+            let mut book = book.borrow_mut();
+            while n < 256 {
+                match sock.try_recv_from(&mut buf) {
+                    Ok((len, _)) => book.on_packet(&buf[..len], clock.elapsed().as_nanos() as u64),
+                    Err(_) => break,
+                }
+                n += 1;
+            }
+        }
+        if n == 256 {
+            tokio::task::yield_now().await;
+        }
+    }
+}

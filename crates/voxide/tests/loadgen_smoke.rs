@@ -1,0 +1,90 @@
+//! A short run of `voxide-loadgen` against a real switch, as CI runs it:
+//! 20 extensions created over the API, 50 calls at 25 calls/s, at most 25
+//! at once, each held 2 s with PCMU RTP both ways. Every call must end
+//! as planned with no RTP lost, and the switch must have written 50
+//! NORMAL_CLEARING call records.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use voxide_testkit::Server;
+
+/// The `voxide-loadgen` binary next to this test's: `cargo test
+/// --workspace` builds it; when it is missing (`cargo test -p voxide`),
+/// it is built here.
+fn loadgen_bin() -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable");
+    // target/<profile>/deps/loadgen_smoke-… → target/<profile>/
+    let profile_dir = exe.parent().and_then(Path::parent).expect("target profile directory");
+    let bin = profile_dir.join(format!("voxide-loadgen{}", std::env::consts::EXE_SUFFIX));
+    if !bin.exists() {
+        let mut build = Command::new(env!("CARGO"));
+        build.args(["build", "-p", "voxide-loadgen"]);
+        if profile_dir.file_name().is_some_and(|n| n == "release") {
+            build.arg("--release");
+        }
+        let status = build.status().expect("run cargo build");
+        assert!(status.success(), "building voxide-loadgen failed");
+    }
+    bin
+}
+
+/// The switch's CDRs once `want` of them are complete (or after 15 s).
+fn completed_cdrs(server: &Server, want: usize) -> Vec<Value> {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let (status, page) = server.get("/api/cdrs/?limit=500");
+        assert_eq!(status, 200, "{page}");
+        let rows = page["results"].as_array().cloned().unwrap_or_default();
+        let done = rows.iter().filter(|r| !r["hangup_cause"].is_null()).count();
+        if done >= want || Instant::now() > deadline {
+            return rows;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn fifty_calls_with_rtp_end_normally_with_no_loss() {
+    let server = Server::start(env!("CARGO_BIN_EXE_voxide"), &[("VOXIDE_MEDIA_RTP_PORTS", "34000-35999")]);
+    let json = server.dir().join("loadgen.json");
+    let api = format!("http://{}", server.http);
+    let sip = server.sip.to_string();
+    let pid = server.pid().expect("switch running").to_string();
+    #[rustfmt::skip]
+    let args = [
+        "--api", &api, "--token", &server.token, "--sip", &sip,
+        "--create-users", "--users", "20",
+        "--calls", "50", "--rate", "25", "--concurrency", "25", "--hold-secs", "2",
+        "--switch-pid", &pid, "--json", json.to_str().expect("utf-8 path"), "--quiet",
+    ];
+    let out = Command::new(loadgen_bin()).args(args).output().expect("run voxide-loadgen");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "voxide-loadgen failed:\n{stdout}\n{stderr}\n{}", server.log());
+
+    let report: Value = serde_json::from_str(&std::fs::read_to_string(&json).expect("JSON report")).expect("JSON");
+    assert_eq!(report["passed"], true, "{report:#}");
+    assert_eq!(report["registrations"]["registered"], 20, "{report:#}");
+    let calls = &report["calls"];
+    assert_eq!((calls["placed"].as_u64(), calls["ok"].as_u64()), (Some(50), Some(50)), "{report:#}");
+    assert_eq!(calls["failed"], 0, "{report:#}");
+    assert_eq!(calls["failures"], serde_json::json!({}), "{report:#}");
+    assert!(calls["setup_ms"]["p99"].as_f64().is_some_and(|ms| ms > 0.0), "{report:#}");
+    let rtp = &report["rtp"];
+    assert_eq!(rtp["streams"], 100, "both legs of every call: {report:#}");
+    assert_eq!(rtp["lost"], 0, "{report:#}");
+    // 2 s at 50 packets/s per leg: about 100 packets each.
+    assert!(rtp["received"].as_u64().is_some_and(|n| n >= 100 * 95), "{report:#}");
+    assert!(rtp["latency_ms"]["count"].as_u64().is_some_and(|n| n >= 100 * 95), "{report:#}");
+    assert!(report["switch"]["cpu_secs"].as_f64().is_some_and(|s| s > 0.0), "{report:#}");
+    assert!(stdout.contains("result") && stdout.contains("PASS"), "{stdout}");
+
+    let cdrs = completed_cdrs(&server, 50);
+    assert_eq!(cdrs.len(), 50, "one CDR per call");
+    let normal = cdrs.iter().filter(|r| r["hangup_cause"] == "NORMAL_CLEARING").count();
+    assert_eq!(normal, 50, "{cdrs:#?}");
+    assert!(cdrs.iter().all(|r| r["call_from"].as_str().is_some_and(|f| f.starts_with("lg"))));
+}
