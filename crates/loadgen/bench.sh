@@ -11,7 +11,9 @@
 #
 # Per step: rate = concurrency / HOLD calls/s and calls = 2 × concurrency,
 # so the target concurrency is reached after HOLD seconds and held for
-# another HOLD seconds. Everything runs on 127.0.0.1.
+# another HOLD seconds. Before each step it waits (up to 20 minutes) for the
+# machine to be idle, since the switch and the load generator share it.
+# Everything runs on 127.0.0.1.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 steps=${STEPS:-"250 500 1000 2000"}
@@ -37,8 +39,23 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# Percent of CPU time busy over 5 s, from /proc/stat.
+busy() {
+  local a b
+  read -r _ a1 a2 a3 a4 a5 a6 a7 a8 _ < /proc/stat
+  a=$((a1 + a2 + a3 + a4 + a5 + a6 + a7 + a8)); b=$((a4 + a5))
+  sleep 5
+  read -r _ a1 a2 a3 a4 a5 a6 a7 a8 _ < /proc/stat
+  echo $((100 - 100 * (a4 + a5 - b) / (a1 + a2 + a3 + a4 + a5 + a6 + a7 + a8 - a)))
+}
+
 token="bench-token-$$-$(date +%s)"
 for c in $steps; do
+  for _ in $(seq 1 120); do
+    [ "$(busy)" -lt 8 ] && break
+    echo "machine busy, waiting" >&2
+    sleep 5
+  done
   dir="$work/step-$c"
   mkdir -p "$dir"
   (

@@ -67,6 +67,9 @@ pub struct Args {
     /// Pause between stopping RTP and sending BYE, in milliseconds.
     #[arg(long, default_value_t = 200)]
     pub drain_ms: u64,
+    /// Most first registrations waiting for an answer at once.
+    #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..))]
+    pub register_window: u32,
     /// Registration lifetime to ask for, in seconds.
     #[arg(long, default_value_t = 600)]
     pub expires: u32,

@@ -4,11 +4,11 @@
 //! leaves in its outbox.
 
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, BinaryHeap, HashMap};
+use std::collections::{BinaryHeap, HashMap};
 use std::net::SocketAddr;
 use std::time::Instant;
 
-use crate::histogram::Histogram;
+use crate::report::Counters;
 use crate::rtp::Media;
 use crate::sipmsg::{self, Msg};
 use crate::ua::callee::Callee;
@@ -45,28 +45,6 @@ enum TimerRef {
     Dialog(Key),
 }
 
-/// What happened so far.
-#[derive(Debug, Default)]
-pub struct Counters {
-    pub placed: u64,
-    pub answered: u64,
-    pub ok: u64,
-    pub failed: u64,
-    /// Failed calls by SIP status code or cause.
-    pub failures: BTreeMap<String, u64>,
-    /// INVITE with credentials sent → 200 received, µs.
-    pub setup_us: Histogram,
-    pub max_active: u64,
-    /// Successful REGISTER transactions (first registrations and refreshes).
-    pub reg_ok: u64,
-    pub reg_failures: BTreeMap<String, u64>,
-    pub unregistered: u64,
-    /// Datagrams on SIP sockets that were not usable SIP.
-    pub bad_sip: u64,
-    /// Answered time of the calls that ran their full hold, seconds.
-    pub talk_secs: f64,
-}
-
 /// Each call's own stream and the switch's call UUID linking it to the
 /// answering leg.
 struct CallMedia {
@@ -91,12 +69,18 @@ pub struct Engine {
     pub counters: Counters,
     next_call: u64,
     next_callee_sock: usize,
+    /// Users whose first REGISTER went out.
+    reg_started: usize,
+    /// Users whose first registration attempt has an outcome.
+    settled: Vec<bool>,
+    reg_settled: usize,
 }
 
 impl Engine {
     /// `users` needs at least two entries; `rtp_socks` at least one.
     pub fn new(settings: Settings, users: Vec<User>, rtp_socks: Vec<SocketAddr>, media: bool) -> Self {
         let callers = (users.len() / 2).max(1) as u32;
+        let users_len = users.len();
         let regs = users
             .iter()
             .enumerate()
@@ -118,6 +102,9 @@ impl Engine {
             counters: Counters::default(),
             next_call: 0,
             next_callee_sock: 0,
+            reg_started: 0,
+            settled: vec![false; users_len],
+            reg_settled: 0,
         }
     }
 
@@ -126,8 +113,12 @@ impl Engine {
         std::mem::take(&mut self.out.sends)
     }
 
-    pub fn register_all(&mut self, now: Instant) {
-        for u in 0..self.regs.len() {
+    /// Starts first registrations until `window` are waiting for an
+    /// answer (or every user has started).
+    pub fn register_more(&mut self, now: Instant, window: usize) {
+        while self.reg_started < self.regs.len() && self.reg_started - self.reg_settled < window {
+            let u = self.reg_started;
+            self.reg_started += 1;
             self.regs[u].0.start(now, &mut self.out);
             self.arm_reg(u);
         }
@@ -140,6 +131,21 @@ impl Engine {
             self.arm_reg(u);
         }
         self.process_events();
+    }
+
+    /// Users registered or refused at least once: the first round is over
+    /// when this reaches the number of users.
+    pub fn settled(&self) -> usize {
+        self.reg_settled
+    }
+
+    fn settle_user(&mut self, user: u32) {
+        if let Some(s) = self.settled.get_mut(user as usize)
+            && !*s
+        {
+            *s = true;
+            self.reg_settled += 1;
+        }
     }
 
     pub fn registered(&self) -> usize {
@@ -298,8 +304,14 @@ impl Engine {
     fn apply(&mut self, event: Event) {
         let c = &mut self.counters;
         match event {
-            Event::Registered { .. } => c.reg_ok += 1,
-            Event::RegisterFailed { status, .. } => *c.reg_failures.entry(status.to_string()).or_default() += 1,
+            Event::Registered { user } => {
+                c.reg_ok += 1;
+                self.settle_user(user);
+            }
+            Event::RegisterFailed { user, status } => {
+                *c.reg_failures.entry(status.to_string()).or_default() += 1;
+                self.settle_user(user);
+            }
             Event::Unregistered { .. } => c.unregistered += 1,
             Event::Answered { call, setup, sock, remote, uuid } => {
                 c.answered += 1;
@@ -366,3 +378,7 @@ impl Engine {
         self.calls.remove(&call);
     }
 }
+
+#[cfg(test)]
+#[path = "engine_tests.rs"]
+mod tests;

@@ -8,9 +8,33 @@ use serde::Serialize;
 
 use crate::cli::Args;
 use crate::engine::Engine;
-use crate::histogram::Summary;
+use crate::histogram::{Histogram, Summary};
 use crate::rtp::Loss;
 use crate::run::Watch;
+
+/// What happened so far.
+#[derive(Debug, Default)]
+pub struct Counters {
+    pub placed: u64,
+    pub answered: u64,
+    pub ok: u64,
+    pub failed: u64,
+    /// Failed calls by SIP status code or cause.
+    pub failures: BTreeMap<String, u64>,
+    /// INVITE with credentials sent → 200 received, µs.
+    pub setup_us: Histogram,
+    pub max_active: u64,
+    /// Successful REGISTER transactions (first registrations and refreshes).
+    pub reg_ok: u64,
+    pub reg_failures: BTreeMap<String, u64>,
+    pub unregistered: u64,
+    /// Datagrams on SIP sockets that were not usable SIP.
+    pub bad_sip: u64,
+    /// SIP datagrams our sockets refused to send (retransmission covers them).
+    pub sip_send_errors: u64,
+    /// Answered time of the calls that ran their full hold, seconds.
+    pub talk_secs: f64,
+}
 
 /// When the phases of the run happened.
 #[derive(Debug, Default, Clone)]
@@ -71,6 +95,16 @@ pub struct Report {
     pub switch: Option<Switch>,
     pub loadgen: Loadgen,
     pub host: Option<Host>,
+    pub sip: Sip,
+}
+
+/// Trouble on our SIP sockets.
+#[derive(Debug, Serialize)]
+pub struct Sip {
+    /// Datagrams that were not usable SIP.
+    pub bad_datagrams: u64,
+    /// Datagrams our sockets refused to send.
+    pub send_errors: u64,
 }
 
 #[derive(Debug, Serialize)]
@@ -243,6 +277,7 @@ impl Report {
                 _ => None,
             },
             switch,
+            sip: Sip { bad_datagrams: c.bad_sip, send_errors: c.sip_send_errors },
         }
     }
 
@@ -262,6 +297,10 @@ impl Report {
         let mut rows: Vec<(&str, String)> = vec![
             ("registrations", format!("{}/{} in {:.2} s ({:.1}/s)", r.registered, self.users, r.seconds, r.per_sec)),
             ("register failures", map(&r.failures)),
+            (
+                "sip trouble",
+                format!("{} unusable datagrams, {} send errors", self.sip.bad_datagrams, self.sip.send_errors),
+            ),
             (
                 "calls",
                 format!(

@@ -74,6 +74,8 @@ pub async fn run(args: &Args, users: &[(String, String)]) -> anyhow::Result<(Eng
     let mut agents = Vec::with_capacity(users.len());
     for (i, (name, password)) in users.iter().enumerate() {
         let sock = Rc::new(UdpSocket::bind((args.local_ip, 0)).await.context("binding a SIP socket")?);
+        // `try_send_to` refuses until the socket is known to be writable.
+        sock.writable().await?;
         agents.push(User { name: name.clone(), password: password.clone(), local: sock.local_addr()? });
         tokio::task::spawn_local(sip_reader(sock.clone(), i as u32, tx.clone()));
         sip.push(sock);
@@ -92,6 +94,7 @@ pub async fn run(args: &Args, users: &[(String, String)]) -> anyhow::Result<(Eng
         let sock = UdpSocket::bind((args.local_ip, 0)).await.context("binding an RTP socket")?;
         // Best effort: the default buffer still works, with less slack.
         let _ = socket2::SockRef::from(&sock).set_recv_buffer_size(args.rtp_rcvbuf);
+        sock.writable().await?;
         rtp.push(Rc::new(sock));
     }
     let rtp_addrs = rtp.iter().map(|s| s.local_addr()).collect::<Result<Vec<_>, _>>()?;
@@ -109,9 +112,10 @@ pub async fn run(args: &Args, users: &[(String, String)]) -> anyhow::Result<(Eng
     let mut second = tokio::time::interval(Duration::from_secs(1));
     second.set_missed_tick_behavior(MissedTickBehavior::Skip);
     let gap = Duration::from_secs_f64(1.0 / args.rate);
-    let (mut phase, mut next_call, mut stage_end) = (0usize, clock, clock + Duration::from_secs(60));
+    let register_budget = Duration::from_secs(60 + users.len() as u64 / 100);
+    let (mut phase, mut next_call, mut stage_end) = (0usize, clock, clock + register_budget);
     let mut stage = Stage::Registering;
-    engine.register_all(clock);
+    engine.register_more(clock, args.register_window as usize);
     flush(&mut engine, &sip, args.sip);
 
     loop {
@@ -141,6 +145,9 @@ pub async fn run(args: &Args, users: &[(String, String)]) -> anyhow::Result<(Eng
             }
         }
         let now = Instant::now();
+        if stage == Stage::Registering {
+            engine.register_more(now, args.register_window as usize);
+        }
         if stage == Stage::Calling {
             while engine.counters.placed < args.calls && engine.active_calls() < args.concurrency && now >= next_call {
                 engine.place_call(now);
@@ -155,7 +162,7 @@ pub async fn run(args: &Args, users: &[(String, String)]) -> anyhow::Result<(Eng
         }
         flush(&mut engine, &sip, args.sip);
         match stage {
-            Stage::Registering if engine.registered() == users.len() || now >= stage_end => {
+            Stage::Registering if engine.settled() == users.len() || now >= stage_end => {
                 timings.register_secs = now.duration_since(clock).as_secs_f64();
                 timings.registered = engine.registered();
                 watch.mark(0);
@@ -187,9 +194,10 @@ pub async fn run(args: &Args, users: &[(String, String)]) -> anyhow::Result<(Eng
 
 fn flush(engine: &mut Engine, sip: &[Rc<UdpSocket>], switch: SocketAddr) {
     for (user, bytes) in engine.take_sends() {
-        if let Some(sock) = sip.get(user as usize) {
-            // A full send buffer drops the datagram; retransmission recovers.
-            let _ = sock.try_send_to(&bytes, switch);
+        // A full send buffer drops the datagram; retransmission recovers.
+        let sent = sip.get(user as usize).is_some_and(|sock| sock.try_send_to(&bytes, switch).is_ok());
+        if !sent {
+            engine.counters.sip_send_errors += 1;
         }
     }
 }
