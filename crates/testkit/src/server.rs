@@ -191,6 +191,27 @@ impl Server {
         String::from_utf8_lossy(&out.stdout).trim().to_string()
     }
 
+    /// The value of a Prometheus metric without labels (0 when absent).
+    pub fn metric(&self, name: &str) -> f64 {
+        let text = self.client.get(self.url("/metrics")).send().expect("metrics").text().expect("metrics text");
+        let prefix = format!("{name} ");
+        text.lines().find_map(|l| l.strip_prefix(&prefix).and_then(|v| v.trim().parse().ok())).unwrap_or(0.0)
+    }
+
+    /// The newest CDR, once it has a hangup cause (or after 10 s, as it is).
+    pub fn last_cdr(&self) -> Value {
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let (status, page) = self.get("/api/cdrs/?ordering=-created_at&limit=1");
+            assert_eq!(status, 200, "{page}");
+            let cdr = page["results"][0].clone();
+            if !cdr["hangup_cause"].is_null() || std::time::Instant::now() > deadline {
+                return cdr;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     pub fn dir(&self) -> &Path {
         &self.dir
     }

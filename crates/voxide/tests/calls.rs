@@ -6,7 +6,6 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
 use voxide_testkit::{Server, free_port, testdata};
 
 fn scenario(name: &str) -> PathBuf {
@@ -124,25 +123,6 @@ fn finish(mut child: Child, phone: &Phone) {
     assert!(status.success(), "callee scenario failed: {}", phone.errors());
 }
 
-/// Waits for the newest CDR to be completed and returns it.
-fn last_cdr(server: &Server) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let (status, page) = server.get("/api/cdrs/?ordering=-created_at&limit=1");
-        assert_eq!(status, 200);
-        let cdr = page["results"][0].clone();
-        if !cdr["hangup_cause"].is_null() || Instant::now() > deadline {
-            return cdr;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-fn metric(server: &Server, name: &str) -> f64 {
-    let text = server.client.get(server.url("/metrics")).send().expect("metrics").text().expect("text");
-    text.lines().find_map(|l| l.strip_prefix(name).and_then(|v| v.trim().parse().ok())).unwrap_or(0.0)
-}
-
 /// A switch with extensions 1001 and 1002 and a short ring timeout.
 fn switch(extra_env: &[(&str, &str)]) -> Server {
     let mut env = vec![("VOXIDE_CALLS_RING_TIMEOUT_SECS", "3"), ("VOXIDE_MEDIA_RTP_PORTS", "31000-31999")];
@@ -171,7 +151,7 @@ fn answered_call_relays_rtp_both_ways_and_writes_a_cdr_with_its_recording() {
     let out = caller.call(&server, "uac_rtp.xml", "1002", &[]);
     assert!(out.status.success(), "caller failed: {}\n{}", caller.errors(), server.log());
     finish(uas, &callee);
-    let cdr = last_cdr(&server);
+    let cdr = server.last_cdr();
     assert_eq!(cdr["hangup_cause"], "NORMAL_CLEARING", "{cdr}");
     assert_eq!(cdr["call_from"], "1001");
     assert_eq!(cdr["call_to"], "1002");
@@ -180,7 +160,7 @@ fn answered_call_relays_rtp_both_ways_and_writes_a_cdr_with_its_recording() {
     assert!(!cdr["answered_at"].is_null());
     // The pcap holds 236 packets; the callee echoes them, so the relay
     // carried them both ways.
-    let relayed = metric(&server, "voxide_rtp_packets_relayed_total");
+    let relayed = server.metric("voxide_rtp_packets_relayed_total");
     assert!(relayed >= 2.0 * 220.0, "only {relayed} RTP packets relayed");
 
     // The recording is linked from the CDR and served with range requests.
@@ -212,10 +192,10 @@ fn a_law_caller_and_mu_law_callee_are_transcoded_by_the_relay() {
     let out = caller.call(&server, "uac_rtp_pcma.xml", "1002", &[]);
     assert!(out.status.success(), "caller failed: {}\n{}", caller.errors(), server.log());
     finish(uas, &callee);
-    assert_eq!(last_cdr(&server)["hangup_cause"], "NORMAL_CLEARING");
+    assert_eq!(server.last_cdr()["hangup_cause"], "NORMAL_CLEARING");
     // Every packet crosses the law boundary twice: out to the callee and
     // back in its echo.
-    let transcoded = metric(&server, "voxide_rtp_packets_transcoded_total");
+    let transcoded = server.metric("voxide_rtp_packets_transcoded_total");
     assert!(transcoded >= 2.0 * 220.0, "only {transcoded} packets transcoded");
 }
 
@@ -228,7 +208,7 @@ fn busy_callee_gives_486_and_a_user_busy_cdr() {
     let out = caller.call(&server, &fail_scenario(&caller, 486), "1002", &[]);
     assert!(out.status.success(), "{}", caller.errors());
     finish(uas, &callee);
-    assert_eq!(last_cdr(&server)["hangup_cause"], "USER_BUSY");
+    assert_eq!(server.last_cdr()["hangup_cause"], "USER_BUSY");
 }
 
 #[test]
@@ -241,7 +221,7 @@ fn unanswered_call_gives_480_after_the_ring_timeout_and_cancels_the_callee() {
     assert!(out.status.success(), "{}", caller.errors());
     // The callee scenario only succeeds if it was CANCELled.
     finish(uas, &callee);
-    let cdr = last_cdr(&server);
+    let cdr = server.last_cdr();
     assert_eq!(cdr["hangup_cause"], "NO_ANSWER");
     assert_eq!(cdr["bill_duration"], 0);
 }
@@ -255,7 +235,7 @@ fn caller_hanging_up_while_ringing_cancels_the_callee_and_gets_487() {
     let out = caller.call(&server, "uac_cancel.xml", "1002", &[]);
     assert!(out.status.success(), "{}", caller.errors());
     finish(uas, &callee);
-    assert_eq!(last_cdr(&server)["hangup_cause"], "ORIGINATOR_CANCEL");
+    assert_eq!(server.last_cdr()["hangup_cause"], "ORIGINATOR_CANCEL");
 }
 
 #[test]
@@ -264,10 +244,10 @@ fn calling_an_offline_extension_gives_480_and_an_unknown_number_404() {
     let caller = Phone::new("1001");
     let out = caller.call(&server, &fail_scenario(&caller, 480), "1002", &[]);
     assert!(out.status.success(), "{}", caller.errors());
-    assert_eq!(last_cdr(&server)["hangup_cause"], "USER_NOT_REGISTERED");
+    assert_eq!(server.last_cdr()["hangup_cause"], "USER_NOT_REGISTERED");
     let out = caller.call(&server, &fail_scenario(&caller, 404), "4999", &[]);
     assert!(out.status.success(), "{}", caller.errors());
-    let cdr = last_cdr(&server);
+    let cdr = server.last_cdr();
     assert_eq!(cdr["hangup_cause"], "UNALLOCATED_NUMBER");
     assert_eq!(cdr["call_to"], "4999");
 }
@@ -282,7 +262,7 @@ fn hold_reinvite_passes_through_to_the_callee_and_back() {
     let out = caller.call(&server, "uac_hold.xml", "1002", &[]);
     assert!(out.status.success(), "{}", caller.errors());
     finish(uas, &callee);
-    assert_eq!(last_cdr(&server)["hangup_cause"], "NORMAL_CLEARING");
+    assert_eq!(server.last_cdr()["hangup_cause"], "NORMAL_CLEARING");
 }
 
 #[test]
@@ -294,7 +274,7 @@ fn callee_hanging_up_ends_the_callers_leg_too() {
     let out = caller.call(&server, "uac_wait_bye.xml", "1002", &[]);
     assert!(out.status.success(), "{}", caller.errors());
     finish(uas, &callee);
-    assert_eq!(last_cdr(&server)["hangup_cause"], "NORMAL_CLEARING");
+    assert_eq!(server.last_cdr()["hangup_cause"], "NORMAL_CLEARING");
 }
 
 /// The failure scenario with the expected status filled in.
@@ -349,7 +329,7 @@ fn inbound_trunk_call_to_a_did_reaches_the_assigned_extension() {
     let out = carrier.call(&server, "uac_trunk.xml", "17865550100", &[]);
     assert!(out.status.success(), "{}\n{}", carrier.errors(), server.log());
     finish(uas, &callee);
-    let cdr = last_cdr(&server);
+    let cdr = server.last_cdr();
     assert_eq!(cdr["hangup_cause"], "NORMAL_CLEARING", "{cdr}");
     assert_eq!(cdr["call_direction"], "inbound");
     assert_eq!(cdr["didnumber"], did["id"]);
@@ -370,7 +350,7 @@ fn extension_dialling_an_outside_number_goes_out_through_the_trunk() {
     let out = caller.call(&server, "uac_auth.xml", "13055550199", &[]);
     assert!(out.status.success(), "{}\n{}", caller.errors(), server.log());
     finish(uas, &carrier);
-    let cdr = last_cdr(&server);
+    let cdr = server.last_cdr();
     assert_eq!(cdr["hangup_cause"], "NORMAL_CLEARING", "{cdr}");
     assert_eq!(cdr["call_direction"], "outbound");
     assert_eq!(cdr["call_to"], "13055550199");
@@ -387,7 +367,7 @@ fn outbound_call_answers_the_carriers_digest_challenge() {
     let out = caller.call(&server, "uac_auth.xml", "13055550123", &[]);
     assert!(out.status.success(), "{}\n{}", caller.errors(), server.log());
     finish(uas, &carrier);
-    assert_eq!(last_cdr(&server)["hangup_cause"], "NORMAL_CLEARING");
+    assert_eq!(server.last_cdr()["hangup_cause"], "NORMAL_CLEARING");
 }
 
 #[test]
@@ -444,7 +424,7 @@ fn a_call_up_when_the_switch_is_killed_keeps_its_cdr_closed_as_crash() {
     let _ = uas.kill();
     let _ = (uac.wait(), uas.wait());
     server.restart();
-    let cdr = last_cdr(&server);
+    let cdr = server.last_cdr();
     assert_eq!(cdr["hangup_cause"], "CRASH", "{cdr}");
     assert!(!cdr["ended_at"].is_null());
     assert_eq!(cdr["call_from"], "1001");

@@ -9,7 +9,6 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
 use voxide_testkit::{Baresip, Server};
 
 const BIN: &str = env!("CARGO_BIN_EXE_voxide");
@@ -152,25 +151,6 @@ fn wait_for_binding(server: &Server, phone: &Baresip, user: &str) {
     }
 }
 
-/// The newest CDR, once it has a hangup cause.
-fn last_cdr(server: &Server) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let (status, page) = server.get("/api/cdrs/?ordering=-created_at&limit=1");
-        assert_eq!(status, 200, "{page}");
-        let cdr = page["results"][0].clone();
-        if !cdr["hangup_cause"].is_null() || Instant::now() > deadline {
-            return cdr;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-fn metric(server: &Server, name: &str) -> f64 {
-    let text = server.client.get(server.url("/metrics")).send().expect("metrics").text().expect("text");
-    text.lines().find_map(|l| l.strip_prefix(&format!("{name} ")).and_then(|v| v.trim().parse().ok())).unwrap_or(0.0)
-}
-
 #[test]
 fn two_baresip_phones_call_each_other_and_hear_each_others_tone() {
     let ports = format!("{}-{}", RTP_PORTS.start(), RTP_PORTS.end());
@@ -209,13 +189,13 @@ fn two_baresip_phones_call_each_other_and_hear_each_others_tone() {
         assert!(offered.iter().all(|p| RTP_PORTS.contains(p)), "the {who} was offered {offered:?}");
     }
     // 50 packets a second each way for 3 s; some slack for the edges.
-    let relayed = metric(&server, "voxide_rtp_packets_relayed_total");
+    let relayed = server.metric("voxide_rtp_packets_relayed_total");
     assert!(relayed >= 200.0, "only {relayed} RTP packets relayed\n{}", server.log());
 
     assert_heard(&callee, "the callee", 1000.0, 800.0);
     assert_heard(&caller, "the caller", 800.0, 1000.0);
 
-    let cdr = last_cdr(&server);
+    let cdr = server.last_cdr();
     assert_eq!(cdr["hangup_cause"], "NORMAL_CLEARING", "{cdr}");
     assert_eq!(cdr["call_from"], "1001", "{cdr}");
     assert_eq!(cdr["call_to"], "1002", "{cdr}");

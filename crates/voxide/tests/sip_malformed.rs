@@ -60,12 +60,6 @@ impl Msg {
     }
 }
 
-fn metric(s: &Server, name: &str) -> f64 {
-    let text = s.client.get(s.url("/metrics")).send().expect("metrics").text().expect("text");
-    let value = text.lines().find_map(|l| l.strip_prefix(&format!("{name} "))).map(str::to_string);
-    value.and_then(|v| v.parse().ok()).unwrap_or_else(|| panic!("no {name} in\n{text}"))
-}
-
 /// The switch still answers a plain OPTIONS, over UDP and over TCP.
 fn still_answers(s: &Server) {
     for mut sip in [RawSip::udp(s.sip), RawSip::tcp(s.sip)] {
@@ -92,8 +86,8 @@ fn garbage_and_requests_without_via_are_dropped_and_counted() {
         sip.send(bytes);
         assert!(sip.recv(QUIET).is_none(), "answered {:?}", String::from_utf8_lossy(bytes));
     }
-    assert_eq!(metric(&s, "voxide_sip_messages_dropped_total"), 4.0);
-    assert_eq!(metric(&s, "voxide_sip_bad_requests_total"), 0.0);
+    assert_eq!(s.metric("voxide_sip_messages_dropped_total"), 4.0);
+    assert_eq!(s.metric("voxide_sip_bad_requests_total"), 0.0);
     still_answers(&s);
 }
 
@@ -121,7 +115,7 @@ fn requests_missing_a_required_header_get_400_naming_it() {
         assert_eq!(reply.header("Call-ID").map(str::to_string), call_id, "{}", reply.text);
         assert!(reply.header("Via").is_some_and(|v| v.contains(&sip.local().to_string())));
     }
-    assert_eq!(metric(&s, "voxide_sip_bad_requests_total"), n as f64);
+    assert_eq!(s.metric("voxide_sip_bad_requests_total"), n as f64);
     still_answers(&s);
 }
 
@@ -152,8 +146,8 @@ fn truncated_datagrams_are_refused_or_dropped_never_fatal() {
         }
     }
     assert!(answered > 0 && dropped > 0, "answered {answered}, dropped {dropped}");
-    assert_eq!(metric(&s, "voxide_sip_bad_requests_total"), f64::from(answered));
-    assert_eq!(metric(&s, "voxide_sip_messages_dropped_total"), f64::from(dropped));
+    assert_eq!(s.metric("voxide_sip_bad_requests_total"), f64::from(answered));
+    assert_eq!(s.metric("voxide_sip_messages_dropped_total"), f64::from(dropped));
     still_answers(&s);
 }
 
@@ -230,7 +224,7 @@ fn tcp_framing_errors_close_the_connection_and_are_counted() {
         tcp.send(bytes.as_bytes());
         assert!(tcp.closed_within(Duration::from_secs(3)), "still open after {:.60?}", bytes);
     }
-    assert_eq!(metric(&s, "voxide_sip_messages_dropped_total"), 4.0);
+    assert_eq!(s.metric("voxide_sip_messages_dropped_total"), 4.0);
     still_answers(&s);
 }
 

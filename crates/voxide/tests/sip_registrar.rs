@@ -55,12 +55,6 @@ fn wait_until(s: &Server, what: &str, done: impl Fn(&[Value]) -> bool) -> Vec<Va
     }
 }
 
-fn metric(s: &Server, name: &str) -> f64 {
-    let text = s.client.get(s.url("/metrics")).send().expect("metrics").text().expect("text");
-    let line = text.lines().find_map(|l| l.strip_prefix(&format!("{name} "))).map(str::to_string);
-    line.and_then(|v| v.parse().ok()).unwrap_or_else(|| panic!("no {name} in\n{text}"))
-}
-
 /// One binding per user 1001..1010, each from `source_ip` over
 /// `transport`, with `user_agent`, and about `expires` seconds left.
 fn assert_ten(regs: &[Value], source_ip: &str, transport: &str, user_agent: &str, expires: i64) {
@@ -130,8 +124,8 @@ fn ten_users_register_with_digest_auth_over_udp() {
     for b in &regs {
         assert_eq!(b["source"], format!("127.0.0.1:{port}"), "{b}");
     }
-    assert_eq!(metric(&s, "voxide_registrations_total"), 10.0);
-    assert_eq!(metric(&s, "voxide_registrations"), 10.0);
+    assert_eq!(s.metric("voxide_registrations_total"), 10.0);
+    assert_eq!(s.metric("voxide_registrations"), 10.0);
 }
 
 #[test]
@@ -150,8 +144,8 @@ fn a_refresh_renews_the_same_binding() {
     assert_ten(&regs, "127.0.0.1", "UDP", "SIPp Voxide register_refresh", 3600);
     // Both REGISTERs of every call were accepted, the refresh on the
     // reused nonce (nc=2) without a new challenge.
-    assert_eq!(metric(&s, "voxide_registrations_total"), 20.0);
-    assert_eq!(metric(&s, "voxide_auth_failures_total"), 0.0);
+    assert_eq!(s.metric("voxide_registrations_total"), 20.0);
+    assert_eq!(s.metric("voxide_auth_failures_total"), 0.0);
 }
 
 #[test]
@@ -160,7 +154,7 @@ fn expires_zero_removes_the_binding() {
     passes(&s, Sipp::scenario("unregister.xml", s.sip).users(10));
     let left = settled(&s);
     assert!(left.is_empty(), "{left:#?}");
-    assert_eq!(metric(&s, "voxide_registrations_total"), 21.0, "ten registers, ten removals, one marker");
+    assert_eq!(s.metric("voxide_registrations_total"), 21.0, "ten registers, ten removals, one marker");
 }
 
 #[test]
@@ -169,8 +163,8 @@ fn a_wrong_password_is_refused_and_binds_nothing() {
     passes(&s, Sipp::scenario("register_wrong_password.xml", s.sip).users(10));
     // A refused REGISTER never changes a binding, so there is nothing to wait for.
     assert!(registrations(&s).is_empty());
-    assert_eq!(metric(&s, "voxide_auth_failures_total"), 10.0);
-    assert_eq!(metric(&s, "voxide_registrations"), 0.0);
+    assert_eq!(s.metric("voxide_auth_failures_total"), 10.0);
+    assert_eq!(s.metric("voxide_registrations"), 0.0);
 }
 
 #[test]
@@ -179,7 +173,7 @@ fn a_forged_nonce_is_rechallenged_and_the_fresh_one_registers() {
     passes(&s, Sipp::scenario("register_stale_nonce.xml", s.sip).users(10));
     let regs = wait_until(&s, "ten bindings", |r| r.len() == 10);
     assert_ten(&regs, "127.0.0.1", "UDP", "SIPp Voxide register_stale_nonce", 3600);
-    assert_eq!(metric(&s, "voxide_auth_failures_total"), 10.0, "each forged nonce counts as a failure");
+    assert_eq!(s.metric("voxide_auth_failures_total"), 10.0, "each forged nonce counts as a failure");
 }
 
 #[test]
@@ -188,7 +182,7 @@ fn an_expired_nonce_is_answered_stale_and_the_retry_registers() {
     passes(&s, Sipp::scenario("register_expired_nonce.xml", s.sip).users(10));
     let regs = wait_until(&s, "ten bindings", |r| r.len() == 10);
     assert_ten(&regs, "127.0.0.1", "UDP", "SIPp Voxide register_expired_nonce", 3600);
-    assert_eq!(metric(&s, "voxide_auth_failures_total"), 0.0, "a stale nonce is not a failed login");
+    assert_eq!(s.metric("voxide_auth_failures_total"), 0.0, "a stale nonce is not a failed login");
 }
 
 #[test]
@@ -198,8 +192,8 @@ fn a_replayed_authorization_is_refused() {
     // The first use of each header registered; the replay changed nothing.
     let regs = wait_until(&s, "ten bindings", |r| r.len() == 10);
     assert_ten(&regs, "127.0.0.1", "UDP", "SIPp Voxide register_replay", 3600);
-    assert_eq!(metric(&s, "voxide_registrations_total"), 10.0);
-    assert_eq!(metric(&s, "voxide_auth_failures_total"), 10.0);
+    assert_eq!(s.metric("voxide_registrations_total"), 10.0);
+    assert_eq!(s.metric("voxide_auth_failures_total"), 10.0);
 }
 
 #[test]
@@ -233,14 +227,14 @@ fn options_is_answered_with_allow_and_binds_nothing() {
 fn a_source_that_keeps_failing_is_throttled() {
     let s = switch(&[("VOXIDE_SIP_AUTH_FAILURE_LIMIT", "3")]);
     passes(&s, Sipp::scenario("register_wrong_password.xml", s.sip).users(3).set("-r", "1"));
-    assert_eq!(metric(&s, "voxide_auth_failures_total"), 3.0);
+    assert_eq!(s.metric("voxide_auth_failures_total"), 3.0);
     // Now even the right password is refused from this address, before any challenge.
     let mut raw = RawSip::udp(s.sip);
     let reply = register_raw(&mut raw, "1004", "secret-1004", "sip:1004@127.0.0.1:9", 3600);
     assert_eq!(reply.status(), 403, "{}", reply.text);
     assert!(reply.header("Warning").is_some_and(|w| w.contains("too many failed authentication attempts")));
     assert!(reply.header("WWW-Authenticate").is_none());
-    assert!(metric(&s, "voxide_auth_throttled_total") > 0.0);
+    assert!(s.metric("voxide_auth_throttled_total") > 0.0);
     assert!(registrations(&s).is_empty());
 }
 
@@ -259,7 +253,7 @@ fn deleting_an_extension_drops_its_binding_at_once() {
     assert!(regs.iter().all(|b| b["aor"] != "sip:1003@voxide.local"), "{regs:#?}");
     // The switch dropped it too, not just the store.
     let deadline = Instant::now() + Duration::from_secs(5);
-    while metric(&s, "voxide_registrations") != 9.0 {
+    while s.metric("voxide_registrations") != 9.0 {
         assert!(Instant::now() < deadline, "the switch still holds 10 bindings");
         std::thread::sleep(Duration::from_millis(25));
     }
