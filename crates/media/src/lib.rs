@@ -5,8 +5,10 @@
 //! (the per-call socket task: symmetric latching, optional G.711
 //! transcoding, media-timeout detection), `recorder` (mixing both legs to
 //! WAV), `g711` (μ-law/A-law tables),
-//! `rtp` (the few RTP header fields the relay reads, sans-IO).
+//! `rtp` (the few RTP header fields the relay reads, sans-IO), `dtmf`
+//! (RFC 4733, in-band and SIP INFO digits, sans-IO).
 
+pub mod dtmf;
 pub mod g711;
 mod pool;
 mod recorder;
