@@ -7,7 +7,7 @@ set -euo pipefail
 mode=${1:-run}
 
 run_pkgs=(pkg-config libopus-dev)
-test_pkgs=(sip-tester baresip sox espeak-ng postgresql)
+test_pkgs=(sip-tester baresip sox espeak-ng postgresql asterisk-core-sounds-en-wav)
 
 pkgs=("${run_pkgs[@]}")
 [ "$mode" = test ] && pkgs+=("${test_pkgs[@]}")

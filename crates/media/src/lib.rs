@@ -6,8 +6,10 @@
 //! transcoding, media-timeout detection), `recorder` (mixing both legs to
 //! WAV), `g711` (μ-law/A-law tables),
 //! `rtp` (the few RTP header fields the relay reads, sans-IO), `dtmf`
-//! (RFC 4733, in-band and SIP INFO digits, sans-IO).
+//! (RFC 4733, in-band and SIP INFO digits, sans-IO), `audio` (VAD, WAV,
+//! resampling, Opus, prompts, transcoding; sans-IO).
 
+pub mod audio;
 pub mod dtmf;
 pub mod g711;
 mod pool;
