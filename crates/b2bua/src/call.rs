@@ -106,10 +106,10 @@ pub(crate) struct Call {
     /// RFC 4028: the negotiated session interval and when it runs out
     /// unless a refresh (re-INVITE or UPDATE) passes through.
     session_interval: Option<Duration>,
-    /// The G.711 payload type A offered, and (A's, B's) when B chose the
-    /// other law and the relay transcodes.
-    a_g711: Option<u8>,
-    transcode: Option<(u8, u8)>,
+    /// A's first offer (codecs and payload types), and what each side
+    /// settled on once B answered.
+    a_offer: Option<voxide_sdp::Sdp>,
+    formats: Option<media::Formats>,
     session_deadline: Option<Instant>,
     pending: Vec<Pending>,
     ended_at: Option<Instant>,
@@ -170,8 +170,8 @@ impl Call {
             ok_retransmit: None,
             ok_response: None,
             session_interval: None,
-            a_g711: None,
-            transcode: None,
+            a_offer: None,
+            formats: None,
             session_deadline: None,
             pending: Vec::new(),
             ended_at: None,

@@ -63,15 +63,30 @@ pub enum Command {
         side: Side,
         addr: SocketAddr,
     },
-    /// The RTP payload type each side uses (equal: plain relay).
+    /// The codec and telephone-event payload type each side uses (equal:
+    /// plain relay; different: the relay transcodes and regenerates digits).
     MediaCodecs {
         call: u64,
-        a: u8,
-        b: u8,
+        a: voxide_sdp::LegFormat,
+        b: voxide_sdp::LegFormat,
     },
     MediaHold {
         call: u64,
         on: bool,
+    },
+    /// `side` sent a digit by SIP INFO.
+    Digit {
+        call: u64,
+        side: Side,
+        digit: char,
+        duration_ms: u32,
+    },
+    /// Play digits to `side` as RFC 4733 events through the relay.
+    SendDigits {
+        call: u64,
+        side: Side,
+        digits: String,
+        duration_ms: u32,
     },
     /// The callee answered.
     Answered {

@@ -2,12 +2,12 @@
 //! that anchors both legs' RTP and RTCP on the switch.
 //!
 //! Layout: `pool` (even/odd port pairs from `media.rtp_ports`), `relay`
-//! (the per-call socket task: symmetric latching, optional G.711
-//! transcoding, media-timeout detection), `recorder` (mixing both legs to
-//! WAV), `g711` (μ-law/A-law tables),
-//! `rtp` (the few RTP header fields the relay reads, sans-IO), `dtmf`
-//! (RFC 4733, in-band and SIP INFO digits, sans-IO), `audio` (VAD, WAV,
-//! resampling, Opus, prompts, transcoding; sans-IO).
+//! (the per-call socket task: symmetric latching, transcoding between
+//! PCMU, PCMA and Opus, DTMF detection and regeneration, media-timeout
+//! detection), `recorder` (mixing both legs to WAV), `g711` (μ-law/A-law
+//! tables), `rtp` (the few RTP header fields the relay reads, sans-IO),
+//! `dtmf` (RFC 4733, in-band and SIP INFO digits, sans-IO), `audio` (VAD,
+//! WAV, resampling, Opus, prompts, transcoding; sans-IO).
 
 pub mod audio;
 pub mod dtmf;

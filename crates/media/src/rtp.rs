@@ -18,6 +18,22 @@ pub fn sequence(buf: &[u8]) -> u16 {
     u16::from_be_bytes([buf[2], buf[3]])
 }
 
+pub fn set_sequence(buf: &mut [u8], seq: u16) {
+    buf[2..4].copy_from_slice(&seq.to_be_bytes());
+}
+
+pub fn set_timestamp(buf: &mut [u8], ts: u32) {
+    buf[4..8].copy_from_slice(&ts.to_be_bytes());
+}
+
+pub fn marker(buf: &[u8]) -> bool {
+    buf[1] & 0x80 != 0
+}
+
+pub fn ssrc(buf: &[u8]) -> u32 {
+    u32::from_be_bytes([buf[8], buf[9], buf[10], buf[11]])
+}
+
 pub fn timestamp(buf: &[u8]) -> u32 {
     u32::from_be_bytes([buf[4], buf[5], buf[6], buf[7]])
 }

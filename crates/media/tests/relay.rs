@@ -3,89 +3,17 @@
 //!
 //! Each test owns its own port range so they can run in parallel.
 
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+mod common;
+
+use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
+use common::*;
 use tokio::net::UdpSocket;
-use tokio::sync::mpsc;
 use tokio::time::{sleep, timeout};
-use voxide_media::{Leg, MediaConfig, MediaEngine, MediaError, MediaEvent, Relay, g711};
-
-const LOCALHOST: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
-const PCMU: u8 = 0;
-const PCMA: u8 = 8;
-/// 20 ms of G.711 audio.
-const SAMPLES: usize = 160;
-
-fn engine(ports: (u16, u16), rtp_timeout: Duration) -> (MediaEngine, mpsc::UnboundedReceiver<MediaEvent>) {
-    let (tx, rx) = mpsc::unbounded_channel();
-    let config = MediaConfig { bind_ip: LOCALHOST, public_ip: LOCALHOST, ports, rtp_timeout };
-    (MediaEngine::new(config, tx), rx)
-}
-
-fn relay_addr(relay: &Relay, leg: Leg) -> SocketAddr {
-    SocketAddr::new(LOCALHOST, relay.local_port(leg))
-}
-
-async fn phone() -> UdpSocket {
-    UdpSocket::bind((LOCALHOST, 0)).await.expect("bind a phone socket")
-}
-
-/// A phone's RTP socket and its RTCP socket on the port above.
-async fn phone_pair() -> (UdpSocket, UdpSocket) {
-    for _ in 0..100 {
-        let rtp = phone().await;
-        let port = rtp.local_addr().unwrap().port();
-        if port == u16::MAX {
-            continue;
-        }
-        if let Ok(rtcp) = UdpSocket::bind((LOCALHOST, port + 1)).await {
-            return (rtp, rtcp);
-        }
-    }
-    panic!("no adjacent pair of free ports");
-}
-
-/// Lets the relay task take in the commands sent to it.
-async fn settle() {
-    sleep(Duration::from_millis(50)).await;
-}
-
-/// An RTP packet: 12-byte header and `payload`.
-fn rtp(pt: u8, marker: bool, seq: u16, ts: u32, ssrc: u32, payload: &[u8]) -> Vec<u8> {
-    let mut p = vec![0x80, (u8::from(marker) << 7) | pt];
-    p.extend_from_slice(&seq.to_be_bytes());
-    p.extend_from_slice(&ts.to_be_bytes());
-    p.extend_from_slice(&ssrc.to_be_bytes());
-    p.extend_from_slice(payload);
-    p
-}
-
-/// 20 ms of a 1 kHz tone, μ-law encoded.
-fn tone_ulaw(offset: usize) -> Vec<u8> {
-    (0..SAMPLES)
-        .map(|i| {
-            let t = (offset + i) as f64 / 8000.0;
-            g711::linear_to_ulaw((12000.0 * (2.0 * std::f64::consts::PI * 1000.0 * t).sin()) as i16)
-        })
-        .collect()
-}
-
-async fn recv(sock: &UdpSocket) -> Option<(Vec<u8>, SocketAddr)> {
-    let mut buf = [0u8; 2048];
-    match timeout(Duration::from_millis(500), sock.recv_from(&mut buf)).await {
-        Ok(Ok((n, from))) => Some((buf[..n].to_vec(), from)),
-        _ => None,
-    }
-}
-
-async fn expect_nothing(sock: &UdpSocket, what: &str) {
-    let mut buf = [0u8; 2048];
-    if let Ok(Ok((n, from))) = timeout(Duration::from_millis(200), sock.recv_from(&mut buf)).await {
-        panic!("{what}: got {n} bytes from {from}");
-    }
-}
+use voxide_media::{Leg, MediaError, MediaEvent, g711};
+use voxide_sdp::{AudioCodec, LegFormat};
 
 /// Sends a stream of packets and checks each arrives unchanged, from the
 /// relay's socket facing the receiver.
@@ -167,7 +95,10 @@ async fn pcmu_and_pcma_are_transcoded_between_the_legs() {
     let (a, b) = (phone().await, phone().await);
     relay.set_remote(Leg::A, a.local_addr().unwrap());
     relay.set_remote(Leg::B, b.local_addr().unwrap());
-    relay.set_codecs(PCMU, PCMA);
+    relay.set_formats(
+        LegFormat { audio: Some((AudioCodec::Pcmu, PCMU)), dtmf: None },
+        LegFormat { audio: Some((AudioCodec::Pcma, PCMA)), dtmf: None },
+    );
     settle().await;
     let (to_a, to_b) = (relay_addr(&relay, Leg::A), relay_addr(&relay, Leg::B));
 

@@ -6,6 +6,10 @@
 
 use std::net::IpAddr;
 
+mod negotiate;
+
+pub use negotiate::{AudioCodec, LegFormat};
+
 /// A parsed session description.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Sdp {
@@ -217,57 +221,6 @@ impl Sdp {
             })
             .collect()
     }
-}
-
-/// The static G.711 payload types and names.
-const G711: [(u8, &str); 2] = [(0, "PCMU"), (8, "PCMA")];
-
-impl Sdp {
-    /// When stream `index` offers exactly one of PCMU and PCMA, offers the
-    /// other too, so the answerer may pick either and the switch
-    /// transcodes. Returns the G.711 payload type the original offered.
-    pub fn offer_both_g711(&mut self, index: usize) -> Option<u8> {
-        let codecs = self.codecs(index);
-        let offered: Vec<u8> =
-            codecs.iter().filter(|c| c.clock_rate == 8000).filter_map(|c| g711_pt(&c.name)).collect();
-        let first = *offered.first()?;
-        if offered.len() == 1 {
-            let (pt, name) = G711.into_iter().find(|(pt, _)| *pt != first)?;
-            let m = self.media.get_mut(index)?;
-            // After the other audio codecs, before telephone-event and friends.
-            let at = m.formats.iter().position(|f| f == &first.to_string()).map_or(m.formats.len(), |i| i + 1);
-            m.formats.insert(at, pt.to_string());
-            m.lines.insert(0, Line { kind: 'a', value: format!("rtpmap:{pt} {name}/8000") });
-        }
-        Some(first)
-    }
-
-    /// Makes G.711 payload type `pt` the stream's only audio codec (keeping
-    /// telephone-event and comfort noise), for an answer to a side that
-    /// offered only that one.
-    pub fn answer_with_g711(&mut self, index: usize, pt: u8) {
-        let keep: Vec<u8> = self
-            .codecs(index)
-            .into_iter()
-            .filter(|c| c.name == "TELEPHONE-EVENT" || c.name == "CN")
-            .map(|c| c.payload_type)
-            .collect();
-        let Some(name) = G711.iter().find(|(p, _)| *p == pt).map(|(_, n)| *n) else { return };
-        let Some(m) = self.media.get_mut(index) else { return };
-        m.formats = std::iter::once(pt).chain(keep.iter().copied()).map(|p| p.to_string()).collect();
-        m.lines.retain(|l| {
-            let mapped = l.value.strip_prefix("rtpmap:").or_else(|| l.value.strip_prefix("fmtp:"));
-            match mapped.and_then(|r| r.split(' ').next()).and_then(|p| p.parse::<u8>().ok()) {
-                Some(p) => l.kind != 'a' || keep.contains(&p),
-                None => true,
-            }
-        });
-        m.lines.insert(0, Line { kind: 'a', value: format!("rtpmap:{pt} {name}/8000") });
-    }
-}
-
-fn g711_pt(name: &str) -> Option<u8> {
-    G711.iter().find(|(_, n)| *n == name).map(|(p, _)| *p)
 }
 
 impl std::fmt::Display for Sdp {

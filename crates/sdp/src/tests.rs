@@ -52,19 +52,54 @@ fn malformed_descriptions_are_errors_not_panics() {
 }
 
 #[test]
-fn a_pcmu_only_offer_gains_pcma_and_an_answer_can_be_narrowed_back() {
-    let only_u = OFFER.replace("RTP/AVP 0 8 101", "RTP/AVP 0 101");
+fn an_offer_gains_every_transcodable_codec_and_telephone_event() {
+    let only_u = OFFER
+        .replace("RTP/AVP 0 8 101", "RTP/AVP 0")
+        .replace("a=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-16\r\n", "");
     let mut sdp = Sdp::parse(only_u.as_bytes()).unwrap();
-    assert_eq!(sdp.offer_both_g711(0), Some(0));
-    let names: Vec<_> = sdp.codecs(0).into_iter().map(|c| c.name).collect();
-    assert_eq!(names, ["PCMU", "PCMA", "TELEPHONE-EVENT"]);
-    let mut answer = Sdp::parse(OFFER.replace("RTP/AVP 0 8 101", "RTP/AVP 8 101").as_bytes()).unwrap();
-    answer.answer_with_g711(0, 0);
+    sdp.offer_transcodable(0);
+    let names: Vec<_> = sdp.codecs(0).into_iter().map(|c| (c.name, c.clock_rate)).collect();
+    assert_eq!(
+        names,
+        [("PCMU".into(), 8000), ("PCMA".into(), 8000), ("OPUS".into(), 48000), ("TELEPHONE-EVENT".into(), 8000)]
+    );
+    let text = sdp.to_string();
+    assert!(text.contains("m=audio 4000 RTP/AVP 0 8 96 97\r\n"), "{text}");
+    assert!(text.contains("a=fmtp:96 minptime=10;useinbandfec=1\r\n") && text.contains("a=fmtp:97 0-16\r\n"));
+    // The caller's own order and telephone-event survive; only what is missing is added.
+    let mut full = Sdp::parse(OFFER.as_bytes()).unwrap();
+    full.offer_transcodable(0);
+    assert_eq!(full.media[0].formats, ["0", "8", "96", "101"]);
+}
+
+#[test]
+fn an_answer_is_rewritten_in_the_offerers_payload_types() {
+    let offer = Sdp::parse(
+        OFFER
+            .replace("RTP/AVP 0 8 101", "RTP/AVP 111 101")
+            .replace("a=rtpmap:101", "a=rtpmap:111 opus/48000/2\r\na=fmtp:111 useinbandfec=1\r\na=rtpmap:101")
+            .as_bytes(),
+    )
+    .unwrap();
+    // The callee picked PCMU (which the caller never offered) and telephone-event 100.
+    let b_answer = OFFER.replace("RTP/AVP 0 8 101", "RTP/AVP 0 100").replace(":101", ":100");
+    let mut answer = Sdp::parse(b_answer.as_bytes()).unwrap();
+    let b = answer.leg_format(0);
+    assert_eq!(b, LegFormat { audio: Some((AudioCodec::Pcmu, 0)), dtmf: Some(100) });
+    let a = answer.answer_in_terms_of(0, &offer, b).unwrap();
+    assert_eq!(a, LegFormat { audio: Some((AudioCodec::Opus, 111)), dtmf: Some(101) });
     let text = answer.to_string();
-    assert!(text.contains("m=audio 4000 RTP/AVP 0 101\r\n"), "{text}");
-    assert!(text.contains("a=rtpmap:0 PCMU/8000") && text.contains("a=fmtp:101 0-16"));
-    // Both already offered: nothing added.
-    let mut both = Sdp::parse(OFFER.as_bytes()).unwrap();
-    assert_eq!(both.offer_both_g711(0), Some(0));
-    assert_eq!(both.media[0].formats, ["0", "8", "101"]);
+    assert!(text.contains("m=audio 4000 RTP/AVP 111 101\r\n"), "{text}");
+    assert!(
+        text.contains("a=rtpmap:111 opus/48000/2\r\na=fmtp:111 useinbandfec=1\r\na=rtpmap:101 telephone-event/8000")
+    );
+    assert!(!text.contains(":100 "), "{text}");
+    // A codec both sides have is kept, under the caller's payload type.
+    let mut same = Sdp::parse(OFFER.as_bytes()).unwrap();
+    let a = same.answer_in_terms_of(0, &Sdp::parse(OFFER.as_bytes()).unwrap(), same.leg_format(0)).unwrap();
+    assert_eq!(a, LegFormat { audio: Some((AudioCodec::Pcmu, 0)), dtmf: Some(101) });
+    // Nothing the switch can transcode: untouched.
+    let g729 = Sdp::parse(OFFER.replace("RTP/AVP 0 8 101", "RTP/AVP 18").as_bytes()).unwrap();
+    let mut answer = Sdp::parse(OFFER.as_bytes()).unwrap();
+    assert_eq!(answer.answer_in_terms_of(0, &g729, LegFormat::default()), None);
 }

@@ -12,7 +12,7 @@ use rsip::Request;
 use rsip::prelude::*;
 use voxide_b2bua::routing::{Caller, Destination};
 use voxide_b2bua::{Command, Flow, HangupCause, NewCall, Side, Target};
-use voxide_media::{Leg, Relay};
+use voxide_media::{Leg, MediaEvent, Relay};
 use voxide_sip::transaction::TransactionKey;
 use voxide_sip::values::{uri_part, uri_user};
 use voxide_sip::{Transport, response_to};
@@ -247,7 +247,7 @@ impl Driver {
                 }
                 Command::MediaCodecs { call, a, b } => {
                     if let Some(c) = self.calls.get(&call) {
-                        c.relay.set_codecs(a, b);
+                        c.relay.set_formats(a, b);
                     }
                 }
                 Command::MediaHold { call, on } => {
@@ -264,9 +264,35 @@ impl Driver {
                         tracing::info!(call_uuid = %c.uuid, "call answered");
                     }
                 }
+                Command::Digit { call, side, digit, duration_ms } => {
+                    self.digit_heard(call, leg_of(side), digit, duration_ms, "info");
+                }
+                Command::SendDigits { call, side, digits, duration_ms } => {
+                    if let Some(c) = self.calls.get(&call) {
+                        c.relay.send_dtmf(leg_of(side), &digits, duration_ms);
+                    }
+                }
                 Command::Ended { call, cause } => self.call_ended(call, cause),
             }
         }
+    }
+
+    /// What a relay reported about a call's media.
+    pub(crate) fn on_media_event(&mut self, event: MediaEvent) {
+        match event {
+            MediaEvent::Timeout { id, leg } => {
+                tracing::info!(call = id, ?leg, "no RTP from a leg: hanging up");
+                self.b2bua.hangup(Instant::now(), id, HangupCause::MediaTimeout);
+            }
+            MediaEvent::Dtmf { id, leg, digit, duration_ms } => self.digit_heard(id, leg, digit, duration_ms, "rtp"),
+        }
+    }
+
+    /// A digit from one side of a call (RFC 4733, in-band or SIP INFO).
+    fn digit_heard(&mut self, call: u64, leg: Leg, digit: char, duration_ms: u32, via: &'static str) {
+        let Some(c) = self.calls.get(&call) else { return };
+        self.stats.dtmf_digits.fetch_add(1, Ordering::Relaxed);
+        tracing::info!(call_uuid = %c.uuid, ?leg, %digit, duration_ms, via, "DTMF digit");
     }
 
     fn call_ended(&mut self, call: u64, cause: HangupCause) {
@@ -368,3 +394,7 @@ fn base64_url_decode(s: &str) -> Option<Vec<u8>> {
 
 /// Bindings are looked up by AOR; this keeps the call map type in one place.
 pub(crate) type Calls = HashMap<u64, CallInfo>;
+
+fn leg_of(side: Side) -> Leg {
+    if side == Side::A { Leg::A } else { Leg::B }
+}

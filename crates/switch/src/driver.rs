@@ -87,10 +87,7 @@ impl Driver {
                     self.b2bua.handle_timeout(now);
                 }
                 Some(aor) = dropped_aors.recv() => self.registrar.drop_aor(&aor),
-                Some(MediaEvent::Timeout { id, leg }) = media_events.recv() => {
-                    tracing::info!(call = id, ?leg, "no RTP from a leg: hanging up");
-                    self.b2bua.hangup(Instant::now(), id, voxide_b2bua::HangupCause::MediaTimeout);
-                }
+                Some(event) = media_events.recv() => self.on_media_event(event),
                 _ = housekeeping.tick() => {
                     self.registrar.handle_timeout(Instant::now(), unix_now());
                     self.register_uplinks(Instant::now());

@@ -24,6 +24,8 @@ pub struct Stats {
     pub rtp_packets_relayed: AtomicU64,
     pub rtp_packets_lost: AtomicU64,
     pub rtp_packets_transcoded: AtomicU64,
+    /// Digits heard on calls (RFC 4733, in-band or SIP INFO).
+    pub dtmf_digits: AtomicU64,
     /// Ended calls by hangup cause name.
     pub calls_by_cause: std::sync::Mutex<std::collections::BTreeMap<String, u64>>,
 }
@@ -94,9 +96,10 @@ impl Stats {
         metric(
             "voxide_rtp_packets_transcoded_total",
             "counter",
-            "RTP packets transcoded between PCMU and PCMA.",
+            "RTP packets transcoded between codecs.",
             get(&self.rtp_packets_transcoded),
         );
+        metric("voxide_dtmf_digits_total", "counter", "DTMF digits heard on calls.", get(&self.dtmf_digits));
         let _ =
             writeln!(out, "# HELP voxide_calls_total Ended calls by hangup cause.\n# TYPE voxide_calls_total counter");
         let map = self.calls_by_cause.lock().unwrap_or_else(|p| p.into_inner());

@@ -45,7 +45,14 @@ impl Baresip {
     /// out, so make it longer than the call. What it hears is dumped to
     /// `heard()`. Drive it with `command` and watch it with `wait_event`.
     pub fn phone(account: &str, microphone: &Path) -> Baresip {
+        Baresip::phone_with(account, microphone, &[])
+    }
+
+    /// A `phone` that also loads `modules` (e.g. `opus.so`); limit what it
+    /// offers with `;audio_codecs=…` in `account`.
+    pub fn phone_with(account: &str, microphone: &Path, modules: &[&str]) -> Baresip {
         let (dir, port) = scratch();
+        let extra: String = modules.iter().map(|m| format!("module\t\t\t{m}\n")).collect();
         let ctrl_port = loop {
             let p = crate::free_port();
             if p != port && p != port + 1 {
@@ -64,7 +71,7 @@ impl Baresip {
              ctrl_tcp_listen\t\t127.0.0.1:{ctrl_port}\n\
              module\t\t\tg711.so\nmodule\t\t\taufile.so\nmodule\t\t\taubridge.so\n\
              module\t\t\tsndfile.so\nmodule_tmp\t\taccount.so\n\
-             module_app\t\tmenu.so\nmodule_app\t\tctrl_tcp.so\n",
+             module_app\t\tmenu.so\nmodule_app\t\tctrl_tcp.so\n{extra}",
             mic = microphone.display(),
             rec = rec.display(),
         );
@@ -147,6 +154,13 @@ impl Baresip {
                 panic!("baresip never reported {kind}; events: {:?}\n{}", self.event_types(), self.log());
             }
         }
+    }
+
+    /// Every event of type `kind` a `phone` reports until `until` passes
+    /// (e.g. `CALL_DTMF_START`, whose `param` is the digit).
+    pub fn events_until(&mut self, kind: &str, until: Instant) -> Vec<Value> {
+        while self.next_message(until).is_some() {}
+        self.events.iter().filter(|e| e["type"] == kind).cloned().collect()
     }
 
     /// The types of the events a `phone` reported so far, in order.

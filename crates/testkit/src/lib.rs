@@ -4,12 +4,15 @@
 //!
 //! Tests call `Server::start(env!("CARGO_BIN_EXE_voxide"), &[])`.
 
+pub mod audio;
 mod baresip;
+mod pcap;
 mod peers;
 mod raw;
 mod server;
 
 pub use baresip::Baresip;
+pub use pcap::{RtpRecord, SIPP_PCAPS, dtmf_pcap, read_rtp, write_rtp};
 pub use peers::{Sipp, SippOutcome, testdata};
 pub use raw::{RawSip, SipReply};
 pub use server::{Server, free_port};

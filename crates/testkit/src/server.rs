@@ -199,6 +199,22 @@ impl Server {
     }
 
     /// The newest CDR, once it has a hangup cause (or after 10 s, as it is).
+    /// Waits up to 10 s for `user` to have a live binding; panics with
+    /// `peer_log` (the phone's side of the story) and the switch's log.
+    pub fn wait_for_binding(&self, user: &str, peer_log: &str) {
+        let aor = format!("sip:{user}@voxide.local");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let (status, body) = self.get("/api/registrations/");
+            assert_eq!(status, 200, "{body}");
+            if body.as_array().is_some_and(|list| list.iter().any(|b| b["aor"] == aor.as_str())) {
+                return;
+            }
+            assert!(Instant::now() < deadline, "{aor} never registered\n{peer_log}\n{}", self.log());
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     pub fn last_cdr(&self) -> Value {
         let deadline = std::time::Instant::now() + Duration::from_secs(10);
         loop {

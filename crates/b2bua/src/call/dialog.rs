@@ -4,6 +4,7 @@
 use std::time::Instant;
 
 use rsip::{Method, Request};
+use voxide_media::dtmf::InfoDigit;
 use voxide_sip::transaction::TransactionKey;
 
 use super::{Call, Pending, State, contact};
@@ -55,6 +56,11 @@ impl Call {
             out.extend(self.end(now, HangupCause::NormalClearing));
             return (true, out);
         }
+        if req.method == Method::Info
+            && let Some(digit) = info_digit(&req)
+        {
+            return (true, self.on_info_digit(cfg, from, key, req, flow, digit));
+        }
         let refresh = matches!(req.method, Method::Invite | Method::Update);
         let glare = refresh && self.pending.iter().any(|p| matches!(p.request.method, Method::Invite | Method::Update));
         if self.state == State::Ringing || glare {
@@ -64,6 +70,41 @@ impl Call {
             return (true, vec![Command::Respond { key, response: r }]);
         }
         (true, self.relay_request(cfg, from, key, req, flow))
+    }
+
+    /// A SIP INFO carrying a digit: reported, and when the other leg agreed
+    /// to telephone-event, answered here and played to it as RFC 4733
+    /// events; otherwise relayed as the INFO it is.
+    fn on_info_digit(
+        &mut self,
+        cfg: &B2buaConfig,
+        from: Side,
+        key: TransactionKey,
+        req: Request,
+        flow: Flow,
+        digit: InfoDigit,
+    ) -> Vec<Command> {
+        let to = if from == Side::A { Side::B } else { Side::A };
+        let tag = if from == Side::A { self.a.local_tag.clone() } else { String::new() };
+        let mut out = vec![Command::Digit {
+            call: self.id,
+            side: from,
+            digit: digit.digit.as_char(),
+            duration_ms: digit.duration_ms,
+        }];
+        let other = self.formats.map(|f| if to == Side::A { f.a } else { f.b });
+        if other.and_then(|f| f.dtmf).is_some() {
+            out.push(Command::Respond { key, response: voxide_sip::response_to(&req, 200, &tag) });
+            out.push(Command::SendDigits {
+                call: self.id,
+                side: to,
+                digits: digit.digit.as_char().to_string(),
+                duration_ms: digit.duration_ms,
+            });
+        } else {
+            out.extend(self.relay_request(cfg, from, key, req, flow));
+        }
+        out
     }
 
     /// Forwards a mid-dialog request (re-INVITE, UPDATE, INFO, …) to the other leg.
@@ -230,4 +271,11 @@ impl Call {
         }
         vec![Command::Ended { call: self.id, cause }]
     }
+}
+
+/// The digit of an INFO with an `application/dtmf-relay` or
+/// `application/dtmf` body.
+fn info_digit(req: &Request) -> Option<InfoDigit> {
+    let (ct, body) = build::body_of(&req.headers, &req.body)?;
+    voxide_media::dtmf::parse_info_body(&ct, std::str::from_utf8(body).ok()?).ok()
 }

@@ -3,7 +3,7 @@
 
 use std::net::SocketAddr;
 
-use voxide_sdp::Sdp;
+use voxide_sdp::{LegFormat, Sdp};
 
 use super::{Call, is_hold};
 use crate::{Command, Side};
@@ -41,15 +41,24 @@ impl Call {
         *version += 1;
         let version = *version;
         sdp.anchor(self.media_ip(), port, version);
-        if let (Side::A, Some((a_pt, _)), Some(i)) = (toward, self.transcode, sdp.audio_index()) {
-            // B chose the other G.711 law: A hears the one it offered.
-            sdp.answer_with_g711(i, a_pt);
+        if let (Some(i), Some(formats)) = (sdp.audio_index(), self.formats) {
+            match toward {
+                // A hears its own codecs and payload types, whatever B chose.
+                Side::A => {
+                    if let Some(offer) = &self.a_offer {
+                        sdp.answer_in_terms_of(i, offer, formats.b);
+                    }
+                }
+                // B keeps being offered what the relay can transcode.
+                Side::B if formats.a != formats.b => sdp.offer_transcodable(i),
+                Side::B => {}
+            }
         }
         Some((ct, sdp.to_string().into_bytes()))
     }
 
-    /// The first offer to B: A's, plus the other G.711 law when A offered
-    /// only one, so B can take either and the relay transcodes.
+    /// The first offer to B: A's, plus every codec the relay can transcode
+    /// and telephone-event, so B can answer with what it likes.
     pub(super) fn initial_offer(&mut self, body: Option<(String, Vec<u8>)>) -> Option<(String, Vec<u8>)> {
         let (ct, raw) = body?;
         let Some(mut sdp) = Sdp::parse(&raw).ok().filter(|_| ct.to_ascii_lowercase().starts_with("application/sdp"))
@@ -57,22 +66,24 @@ impl Call {
             return Some((ct, raw));
         };
         let Some(i) = sdp.audio_index() else { return Some((ct, raw)) };
-        self.a_g711 = sdp.offer_both_g711(i);
+        self.a_offer = Some(sdp.clone());
+        sdp.offer_transcodable(i);
         Some((ct, sdp.to_string().into_bytes()))
     }
 
-    /// Looks at the codec B answered with; when it is the other G.711 law
-    /// than A's, asks the relay to transcode.
+    /// Settles each side's codec and telephone-event payload type from B's
+    /// answer and tells the relay; it transcodes when they differ.
     pub(super) fn note_answer_codec(&mut self, headers: &rsip::Headers, body: &[u8]) -> Vec<Command> {
         let Some((_, sdp)) = self.sdp_of(body, headers) else { return Vec::new() };
-        let Some(b_codec) = sdp.audio_index().and_then(|i| sdp.codecs(i).into_iter().next()) else { return Vec::new() };
-        match self.a_g711 {
-            Some(a) if (b_codec.payload_type == 0 || b_codec.payload_type == 8) && b_codec.payload_type != a => {
-                self.transcode = Some((a, b_codec.payload_type));
-                vec![Command::MediaCodecs { call: self.id, a, b: b_codec.payload_type }]
-            }
-            _ => Vec::new(),
+        let (Some(i), Some(offer)) = (sdp.audio_index(), &self.a_offer) else { return Vec::new() };
+        let b = sdp.leg_format(i);
+        let Some(a) = sdp.clone().answer_in_terms_of(i, offer, b) else { return Vec::new() };
+        let formats = Formats { a, b };
+        if self.formats == Some(formats) {
+            return Vec::new();
         }
+        self.formats = Some(formats);
+        vec![Command::MediaCodecs { call: self.id, a, b }]
     }
 
     /// Tells the relay what `side` declared in an SDP body.
@@ -89,4 +100,11 @@ impl Call {
     fn media_ip(&self) -> std::net::IpAddr {
         self.media_ip
     }
+}
+
+/// What each side sends, as settled by B's answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Formats {
+    pub(crate) a: LegFormat,
+    pub(crate) b: LegFormat,
 }

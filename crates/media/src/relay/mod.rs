@@ -6,6 +6,10 @@
 //! SDP and follows the source of the packets that actually arrive, which is
 //! what gets media through NAT. The packet buffer is reused: nothing is
 //! allocated per packet.
+//!
+//! Layout: this file (the handle and the task's loop), `leg` (what the
+//! relay knows of each side and of the stream it sends there), `forward`
+//! (one packet's way through: DTMF, transcoding, sequence numbers).
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
@@ -16,9 +20,15 @@ use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
+use voxide_sdp::LegFormat;
+
 use crate::pool::PortPool;
 use crate::recorder::Recorder;
-use crate::{MediaError, MediaStats, g711, rtp};
+use crate::{MediaError, MediaStats};
+use leg::LegState;
+
+mod forward;
+mod leg;
 
 /// The two sides of a call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -43,6 +53,9 @@ impl Leg {
 pub enum MediaEvent {
     /// `leg` sent neither RTP nor RTCP for the configured time.
     Timeout { id: u64, leg: Leg },
+    /// `leg` sent a digit (RFC 4733 events or in-band tones); reported
+    /// once, when the tone ends.
+    Dtmf { id: u64, leg: Leg, digit: char, duration_ms: u32 },
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -52,20 +65,22 @@ pub struct RelayConfig {
     pub rtp_timeout: Duration,
 }
 
-/// G.711 payload types.
-const PCMU: u8 = 0;
-const PCMA: u8 = 8;
-
 enum Command {
     Remote {
         leg: Leg,
         rtp: SocketAddr,
     },
-    /// Payload type each leg uses for audio; when they are PCMU and PCMA,
-    /// the relay transcodes.
-    Codecs {
-        a: u8,
-        b: u8,
+    /// The codec and telephone-event payload type of each leg; when the
+    /// codecs differ the relay transcodes.
+    Formats {
+        a: LegFormat,
+        b: LegFormat,
+    },
+    /// Play digits to `leg` as RFC 4733 events.
+    SendDtmf {
+        leg: Leg,
+        digits: String,
+        duration_ms: u32,
     },
     /// Media timeout is suspended while a leg is on hold.
     Hold {
@@ -158,8 +173,15 @@ impl Relay {
         let _ = self.commands.send(Command::Remote { leg, rtp });
     }
 
-    pub fn set_codecs(&self, a: u8, b: u8) {
-        let _ = self.commands.send(Command::Codecs { a, b });
+    /// What each leg settled on in SDP.
+    pub fn set_formats(&self, a: LegFormat, b: LegFormat) {
+        let _ = self.commands.send(Command::Formats { a, b });
+    }
+
+    /// Sends `digits` to `leg` as RFC 4733 telephone-events (nothing when
+    /// that leg did not agree to telephone-event).
+    pub fn send_dtmf(&self, leg: Leg, digits: &str, duration_ms: u32) {
+        let _ = self.commands.send(Command::SendDtmf { leg, digits: digits.to_string(), duration_ms });
     }
 
     pub fn set_hold(&self, on: bool) {
@@ -184,15 +206,11 @@ impl Relay {
 }
 
 struct State {
-    /// Latched or signalled remote RTP address per leg.
-    remote: [Option<SocketAddr>; 2],
-    /// Whether the remote was learnt from packets (then SDP no longer moves it).
-    latched: [bool; 2],
-    last_heard: [Instant; 2],
-    last_seq: [Option<u16>; 2],
-    codecs: [u8; 2],
+    legs: [LegState; 2],
     hold: bool,
     recorder: Option<Recorder>,
+    /// Where a transcoded payload is made before it replaces the original.
+    scratch: [u8; 1500],
 }
 
 async fn run(
@@ -203,34 +221,42 @@ async fn run(
     events: mpsc::UnboundedSender<MediaEvent>,
 ) {
     let start = Instant::now();
-    let mut st = State {
-        remote: [None, None],
-        latched: [false, false],
-        last_heard: [start, start],
-        last_seq: [None, None],
-        codecs: [PCMU, PCMU],
-        hold: false,
-        recorder: None,
-    };
+    let mut st =
+        State { legs: [LegState::new(start), LegState::new(start)], hold: false, recorder: None, scratch: [0; 1500] };
     let mut buf = [0u8; 2048];
     let mut check = tokio::time::interval(Duration::from_secs(1));
     let mut timed_out = [false, false];
+    let report = |leg: usize, e: forward::Heard| {
+        let leg = if leg == 0 { Leg::A } else { Leg::B };
+        let forward::Heard::Digit { digit, duration_ms } = e;
+        let _ = events.send(MediaEvent::Dtmf { id: config.id, leg, digit, duration_ms });
+    };
     loop {
+        let due = st.legs.iter().filter_map(|l| l.out.next_due()).min();
         tokio::select! {
             cmd = commands.recv() => match cmd {
                 None => return,
                 Some(Command::Remote { leg, rtp }) => {
-                    let i = leg.index();
-                    if !st.latched[i] && !rtp.ip().is_unspecified() {
-                        st.remote[i] = Some(rtp);
+                    let l = &mut st.legs[leg.index()];
+                    if !l.latched && !rtp.ip().is_unspecified() {
+                        l.remote = Some(rtp);
                     }
                 }
-                Some(Command::Codecs { a, b }) => st.codecs = [a, b],
+                Some(Command::Formats { a, b }) => {
+                    st.legs[0].set_format(a);
+                    st.legs[1].set_format(b);
+                    st.legs[0].set_path(a, b);
+                    st.legs[1].set_path(b, a);
+                }
+                Some(Command::SendDtmf { leg, digits, duration_ms }) => {
+                    st.legs[leg.index()].out.queue_digits(&digits, duration_ms, Instant::now());
+                }
                 Some(Command::Hold { on }) => {
                     st.hold = on;
                     if !on {
                         // Silence while on hold does not count once resumed.
-                        st.last_heard = [Instant::now(); 2];
+                        let now = Instant::now();
+                        st.legs.iter_mut().for_each(|l| l.last_heard = now);
                     }
                 }
                 Some(Command::Record { path }) => match Recorder::create(&path, Instant::now().into_std()) {
@@ -243,16 +269,20 @@ async fn run(
                     return;
                 }
             },
-            Ok(()) = sockets.rtp[0].readable() => drain(&mut st, 0, false, &mut buf, &sockets, stats),
-            Ok(()) = sockets.rtp[1].readable() => drain(&mut st, 1, false, &mut buf, &sockets, stats),
-            Ok(()) = sockets.rtcp[0].readable() => drain(&mut st, 0, true, &mut buf, &sockets, stats),
-            Ok(()) = sockets.rtcp[1].readable() => drain(&mut st, 1, true, &mut buf, &sockets, stats),
+            Ok(()) = sockets.rtp[0].readable() => forward::drain(&mut st, 0, false, &mut buf, &sockets, stats, &report),
+            Ok(()) = sockets.rtp[1].readable() => forward::drain(&mut st, 1, false, &mut buf, &sockets, stats, &report),
+            Ok(()) = sockets.rtcp[0].readable() => forward::drain(&mut st, 0, true, &mut buf, &sockets, stats, &report),
+            Ok(()) = sockets.rtcp[1].readable() => forward::drain(&mut st, 1, true, &mut buf, &sockets, stats, &report),
+            () = sleep_until_some(due) => forward::send_due(&mut st, &sockets, Instant::now()),
             _ = check.tick() => {
+                for (i, l) in st.legs.iter_mut().enumerate() {
+                    l.poll_digits(Instant::now(), |e| report(i, e));
+                }
                 if st.hold {
                     continue;
                 }
                 for (i, leg) in [Leg::A, Leg::B].into_iter().enumerate() {
-                    if !timed_out[i] && st.last_heard[i].elapsed() >= config.rtp_timeout {
+                    if !timed_out[i] && st.legs[i].last_heard.elapsed() >= config.rtp_timeout {
                         timed_out[i] = true;
                         let _ = events.send(MediaEvent::Timeout { id: config.id, leg });
                     }
@@ -262,78 +292,10 @@ async fn run(
     }
 }
 
-/// Reads what is queued on one socket (up to a batch, so one busy leg
-/// cannot starve the other) and relays it.
-fn drain(st: &mut State, leg: usize, rtcp: bool, buf: &mut [u8], sockets: &Sockets, stats: &MediaStats) {
-    let socket = if rtcp { &sockets.rtcp[leg] } else { &sockets.rtp[leg] };
-    for _ in 0..32 {
-        match socket.try_recv_from(buf) {
-            Ok((n, _)) if rtcp => {
-                st.last_heard[leg] = Instant::now();
-                forward_rtcp(st, 1 - leg, &buf[..n], sockets);
-            }
-            Ok((n, from)) => forward_rtp(st, leg, &mut buf[..n], from, sockets, stats),
-            Err(_) => return,
-        }
-    }
-}
-
-/// Relays one RTP packet that arrived from leg `from_leg`.
-fn forward_rtp(
-    st: &mut State,
-    from_leg: usize,
-    pkt: &mut [u8],
-    from: SocketAddr,
-    sockets: &Sockets,
-    stats: &MediaStats,
-) {
-    if !rtp::is_rtp(pkt) {
-        return;
-    }
-    st.last_heard[from_leg] = Instant::now();
-    // Symmetric RTP: answer to where packets come from.
-    if st.remote[from_leg] != Some(from) {
-        st.remote[from_leg] = Some(from);
-    }
-    st.latched[from_leg] = true;
-    let seq = rtp::sequence(pkt);
-    if let Some(last) = st.last_seq[from_leg] {
-        let gap = seq.wrapping_sub(last);
-        if gap > 1 && gap < 3000 {
-            stats.packets_lost.fetch_add(u64::from(gap - 1), Ordering::Relaxed);
-        }
-    }
-    st.last_seq[from_leg] = Some(seq);
-    if let Some(rec) = st.recorder.as_mut()
-        && let Some(off) = rtp::payload_offset(pkt)
-    {
-        rec.add(from_leg, rtp::payload_type(pkt), rtp::timestamp(pkt), &pkt[off..], std::time::Instant::now());
-    }
-    let to_leg = 1 - from_leg;
-    let Some(dest) = st.remote[to_leg] else { return };
-    let (pt_in, pt_out) = (st.codecs[from_leg], st.codecs[to_leg]);
-    if pt_in != pt_out
-        && rtp::payload_type(pkt) == pt_in
-        && let Some(off) = rtp::payload_offset(pkt)
-    {
-        match (pt_in, pt_out) {
-            (PCMU, PCMA) => g711::ulaw_to_alaw_in_place(&mut pkt[off..]),
-            (PCMA, PCMU) => g711::alaw_to_ulaw_in_place(&mut pkt[off..]),
-            _ => {}
-        }
-        rtp::set_payload_type(pkt, pt_out);
-        stats.packets_transcoded.fetch_add(1, Ordering::Relaxed);
-    }
-    // A full socket buffer drops this packet rather than stalling the call:
-    // late audio is worthless.
-    if sockets.rtp[to_leg].try_send_to(pkt, dest).is_ok() {
-        stats.packets_relayed.fetch_add(1, Ordering::Relaxed);
-    }
-}
-
-fn forward_rtcp(st: &State, to_leg: usize, pkt: &[u8], sockets: &Sockets) {
-    if let Some(rtp_dest) = st.remote[to_leg] {
-        let dest = SocketAddr::new(rtp_dest.ip(), rtp_dest.port().wrapping_add(1));
-        let _ = sockets.rtcp[to_leg].try_send_to(pkt, dest);
+/// Sleeps until `due`, or forever when there is nothing to send.
+async fn sleep_until_some(due: Option<Instant>) {
+    match due {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
     }
 }

@@ -1,0 +1,266 @@
+//! One packet's way through the relay. Audio is relayed as it came (or
+//! transcoded when the legs' codecs differ); RFC 4733 events are decoded,
+//! reported once per digit and regenerated with the other leg's payload
+//! type; digits the switch plays are injected between relayed packets with
+//! sequence numbers of their own.
+
+use std::net::SocketAddr;
+use std::sync::atomic::Ordering;
+
+use tokio::time::Instant;
+use voxide_sdp::AudioCodec;
+
+use super::leg::{LegState, Sent};
+use super::{Sockets, State};
+use crate::dtmf::{DtmfReceiver, DtmfUpdate, EventPacket, TelephoneEvent};
+use crate::recorder::Recorder;
+use crate::{MediaStats, g711, rtp};
+
+/// Something the relay heard on a leg.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Heard {
+    Digit { digit: char, duration_ms: u32 },
+}
+
+/// Reads what is queued on one socket (up to a batch, so one busy leg
+/// cannot starve the other) and relays it.
+pub(super) fn drain(
+    st: &mut State,
+    leg: usize,
+    rtcp: bool,
+    buf: &mut [u8],
+    sockets: &Sockets,
+    stats: &MediaStats,
+    report: &impl Fn(usize, Heard),
+) {
+    let socket = if rtcp { &sockets.rtcp[leg] } else { &sockets.rtp[leg] };
+    for _ in 0..32 {
+        match socket.try_recv_from(buf) {
+            Ok((n, _)) if rtcp => {
+                st.legs[leg].last_heard = Instant::now();
+                forward_rtcp(st, 1 - leg, &buf[..n], sockets);
+            }
+            Ok((n, from)) => forward_rtp(st, leg, buf, n, from, sockets, stats, report),
+            Err(_) => return,
+        }
+    }
+}
+
+/// Relays one RTP packet (the first `len` bytes of `buf`) that arrived
+/// from leg `from_leg`.
+#[allow(clippy::too_many_arguments)]
+fn forward_rtp(
+    st: &mut State,
+    from_leg: usize,
+    buf: &mut [u8],
+    len: usize,
+    from: SocketAddr,
+    sockets: &Sockets,
+    stats: &MediaStats,
+    report: &impl Fn(usize, Heard),
+) {
+    let mut len = len;
+    if !rtp::is_rtp(&buf[..len]) {
+        return;
+    }
+    let Some(off) = rtp::payload_offset(&buf[..len]) else { return };
+    let now = Instant::now();
+    let to_leg = 1 - from_leg;
+    let [a, b] = &mut st.legs;
+    let (src, dst) = if from_leg == 0 { (a, b) } else { (b, a) };
+    src.last_heard = now;
+    // Symmetric RTP: answer to where packets come from.
+    src.remote = Some(from);
+    src.latched = true;
+    let pkt = &mut buf[..len];
+    let seq = rtp::sequence(pkt);
+    if let Some(last) = src.last_seq {
+        let gap = seq.wrapping_sub(last);
+        if gap > 1 && gap < 3000 {
+            stats.packets_lost.fetch_add(u64::from(gap - 1), Ordering::Relaxed);
+        }
+    }
+    src.last_seq = Some(seq);
+    let pt = rtp::payload_type(pkt);
+    if src.format.dtmf == Some(pt) {
+        hear_event(src, pkt, off, now, |e| report(from_leg, e));
+        // Regenerated with the other leg's payload type, or dropped when it
+        // has none (the digit was reported all the same).
+        match dst.out.dtmf_pt {
+            Some(out) if !dst.out.busy() => {
+                if let Ok(ev) = TelephoneEvent::parse(&pkt[off..]) {
+                    pkt[off..off + 4].copy_from_slice(&ev.to_bytes());
+                }
+                rtp::set_payload_type(pkt, out);
+                src.map_timestamp(pkt);
+            }
+            _ => return drop_packet(dst),
+        }
+    } else {
+        if let Some(e) = hear_tones(src, pt, &pkt[off..]) {
+            report(from_leg, e);
+        }
+        if dst.out.busy() {
+            // The switch is playing digits to that leg: they replace audio.
+            return drop_packet(dst);
+        }
+        // The recording takes whichever side of the packet is G.711.
+        let recorded_before = record(st.recorder.as_mut(), from_leg, pkt, off, now);
+        match transcode(src, dst, buf, len, off, &mut st.scratch) {
+            Ok(Some(n)) => {
+                len = n;
+                stats.packets_transcoded.fetch_add(1, Ordering::Relaxed);
+            }
+            Ok(None) => {}
+            Err(()) => return drop_packet(dst),
+        }
+        if !recorded_before {
+            record(st.recorder.as_mut(), from_leg, &buf[..len], off, now);
+        }
+    }
+    let Some(dest) = dst.remote else { return };
+    send(dst, &mut buf[..len], dest, sockets, to_leg, stats, now);
+}
+
+/// Adds a G.711 packet to the recording; whether it was one.
+fn record(recorder: Option<&mut Recorder>, leg: usize, pkt: &[u8], off: usize, now: Instant) -> bool {
+    let pt = rtp::payload_type(pkt);
+    if pt != 0 && pt != 8 {
+        return false;
+    }
+    if let Some(rec) = recorder {
+        rec.add(leg, pt, rtp::timestamp(pkt), &pkt[off..], now.into_std());
+    }
+    true
+}
+
+/// A relayed packet withheld from `dst`: its sequence number is given back.
+fn drop_packet(dst: &mut LegState) {
+    dst.out.seq_shift = dst.out.seq_shift.wrapping_sub(1);
+}
+
+fn send(
+    dst: &mut LegState,
+    pkt: &mut [u8],
+    dest: SocketAddr,
+    sockets: &Sockets,
+    to_leg: usize,
+    stats: &MediaStats,
+    now: Instant,
+) {
+    let seq = rtp::sequence(pkt).wrapping_add(dst.out.seq_shift);
+    if dst.out.seq_shift != 0 {
+        rtp::set_sequence(pkt, seq);
+    }
+    dst.out.last = Some(Sent { seq, ts: rtp::timestamp(pkt), ssrc: rtp::ssrc(pkt), at: now });
+    // A full socket buffer drops this packet rather than stalling the call:
+    // late audio is worthless.
+    if sockets.rtp[to_leg].try_send_to(pkt, dest).is_ok() {
+        stats.packets_relayed.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// Feeds an RFC 4733 packet to the leg's receiver and reports each key
+/// press it finishes (one packet can finish two: the press whose end
+/// packets were lost, and its own).
+fn hear_event(src: &mut LegState, pkt: &[u8], off: usize, now: Instant, report: impl FnMut(Heard)) {
+    let ms = src.millis(now);
+    let Some(rx) = src.digits.as_mut() else { return };
+    let packet = EventPacket {
+        timestamp: rtp::timestamp(pkt),
+        seq: rtp::sequence(pkt),
+        marker: rtp::marker(pkt),
+        payload: &pkt[off..],
+    };
+    if rx.handle_packet(packet, ms).is_ok() {
+        ended_digits(rx, report);
+    }
+}
+
+/// Reports the key presses the receiver has finished.
+pub(super) fn ended_digits(rx: &mut DtmfReceiver, mut report: impl FnMut(Heard)) {
+    while let Some(update) = rx.poll_update() {
+        if let DtmfUpdate::Ended(d) = update {
+            report(Heard::Digit { digit: d.digit.as_char(), duration_ms: d.duration_ms });
+        }
+    }
+}
+
+/// In-band tones in G.711 audio from a leg without telephone-event.
+fn hear_tones(src: &mut LegState, pt: u8, payload: &[u8]) -> Option<Heard> {
+    let det = src.tones.as_mut()?;
+    let law = match src.format.audio {
+        Some((law, p)) if p == pt => law,
+        _ => return None,
+    };
+    let mut pcm = [0i16; 320];
+    let n = payload.len().min(pcm.len());
+    for (s, b) in pcm.iter_mut().zip(&payload[..n]) {
+        *s = if law == AudioCodec::Pcma { g711::alaw_to_linear(*b) } else { g711::ulaw_to_linear(*b) };
+    }
+    det.push(&pcm[..n]).into_iter().last().map(|d| Heard::Digit {
+        digit: d.digit.as_char(),
+        duration_ms: u32::try_from((d.end_sample - d.start_sample) / 8).unwrap_or(u32::MAX),
+    })
+}
+
+/// Turns the packet's payload into the other leg's codec. `Ok(Some(len))`
+/// is the new packet length; `Ok(None)`: relayed as it is; `Err`: drop it.
+fn transcode(
+    src: &mut LegState,
+    dst: &LegState,
+    buf: &mut [u8],
+    len: usize,
+    off: usize,
+    scratch: &mut [u8],
+) -> Result<Option<usize>, ()> {
+    let (Some((_, pt_in)), Some((_, pt_out))) = (src.format.audio, dst.format.audio) else { return Ok(None) };
+    if rtp::payload_type(&buf[..len]) != pt_in {
+        return Ok(None);
+    }
+    let Some(tc) = src.transcoder.as_mut() else {
+        // Same codec, maybe another payload type number.
+        rtp::set_payload_type(buf, pt_out);
+        return Ok(None);
+    };
+    let n = tc.transcode(&buf[off..len], scratch).map_err(|_| ())?;
+    let out = buf.get_mut(off..off + n).ok_or(())?;
+    out.copy_from_slice(&scratch[..n]);
+    rtp::set_payload_type(buf, pt_out);
+    src.map_timestamp(buf);
+    Ok(Some(off + n))
+}
+
+fn forward_rtcp(st: &State, to_leg: usize, pkt: &[u8], sockets: &Sockets) {
+    if let Some(rtp_dest) = st.legs[to_leg].remote {
+        let dest = SocketAddr::new(rtp_dest.ip(), rtp_dest.port().wrapping_add(1));
+        let _ = sockets.rtcp[to_leg].try_send_to(pkt, dest);
+    }
+}
+
+/// Sends the injected packets whose time has come.
+pub(super) fn send_due(st: &mut State, sockets: &Sockets, now: Instant) {
+    for (i, leg) in st.legs.iter_mut().enumerate() {
+        let Some(pt) = leg.out.dtmf_pt else {
+            leg.out.queue.clear();
+            continue;
+        };
+        while leg.out.queue.front().is_some_and(|q| q.due <= now) {
+            let Some(q) = leg.out.queue.pop_front() else { break };
+            let last = leg.out.last.unwrap_or(Sent { seq: 0, ts: q.ts, ssrc: 0x5678_1234, at: now });
+            let seq = last.seq.wrapping_add(1);
+            leg.out.seq_shift = leg.out.seq_shift.wrapping_add(1);
+            let mut pkt = [0u8; 16];
+            pkt[0] = 0x80;
+            pkt[1] = (u8::from(q.marker) << 7) | pt;
+            pkt[2..4].copy_from_slice(&seq.to_be_bytes());
+            pkt[4..8].copy_from_slice(&q.ts.to_be_bytes());
+            pkt[8..12].copy_from_slice(&last.ssrc.to_be_bytes());
+            pkt[12..].copy_from_slice(&q.payload);
+            leg.out.last = Some(Sent { seq, ts: q.ts, ssrc: last.ssrc, at: now });
+            if let Some(dest) = leg.remote {
+                let _ = sockets.rtp[i].try_send_to(&pkt, dest);
+            }
+        }
+    }
+}

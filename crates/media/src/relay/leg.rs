@@ -1,0 +1,205 @@
+//! What the relay knows of one side of a call: where it is, what it agreed
+//! to in SDP, the digits it is sending, and the stream the switch sends to
+//! it (whose sequence numbers the relay owns once it injects packets).
+
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use tokio::time::Instant;
+use voxide_sdp::{AudioCodec, LegFormat};
+
+use crate::audio::{Codec, Transcoder};
+use crate::dtmf::{Digit, DtmfReceiver, DtmfSender, InbandDetector};
+
+/// Digits are this far apart, and played this loud (dB below 0 dBm0).
+const VOLUME: u8 = 10;
+const INTER_DIGIT: Duration = Duration::from_millis(80);
+/// telephone-event clock (8 kHz): timestamp units per millisecond.
+const UNITS_PER_MS: u32 = 8;
+
+pub(super) struct LegState {
+    /// Latched or signalled remote RTP address.
+    pub remote: Option<SocketAddr>,
+    /// Whether the remote was learnt from packets (then SDP no longer moves it).
+    pub latched: bool,
+    pub last_heard: Instant,
+    pub last_seq: Option<u16>,
+    pub format: LegFormat,
+    /// RFC 4733 digits this leg sends.
+    pub digits: Option<DtmfReceiver>,
+    /// In-band tones, for a G.711 leg that did not agree to telephone-event.
+    pub tones: Option<InbandDetector>,
+    /// The stream the switch sends to this leg.
+    pub out: Outbound,
+    /// Turns this leg's audio into the other leg's codec, when they differ.
+    pub transcoder: Option<Transcoder>,
+    /// RTP clock rates of this leg and of the other (Opus runs at 48 kHz,
+    /// G.711 at 8 kHz), and the first timestamp mapped between them.
+    clocks: (u32, u32),
+    ts_anchor: Option<(u32, u32)>,
+    /// Zero of the millisecond clock the digit receiver works with.
+    epoch: Instant,
+}
+
+impl LegState {
+    pub fn new(now: Instant) -> LegState {
+        LegState {
+            remote: None,
+            latched: false,
+            last_heard: now,
+            last_seq: None,
+            format: LegFormat::default(),
+            digits: None,
+            tones: None,
+            out: Outbound::default(),
+            transcoder: None,
+            clocks: (8000, 8000),
+            ts_anchor: None,
+            epoch: now,
+        }
+    }
+
+    /// Prepares the way from this leg (`own`) to the other (`other`): a
+    /// transcoder when the codecs differ, and the timestamp clock ratio.
+    pub fn set_path(&mut self, own: LegFormat, other: LegFormat) {
+        self.transcoder = None;
+        self.ts_anchor = None;
+        self.clocks = (8000, 8000);
+        let (Some((from, _)), Some((to, _))) = (own.audio, other.audio) else { return };
+        self.clocks = (clock_rate(from), clock_rate(to));
+        if from != to {
+            match Transcoder::new(codec(from), codec(to)) {
+                Ok(t) => self.transcoder = Some(t),
+                Err(e) => tracing::warn!(cause = %e, ?from, ?to, "cannot transcode"),
+            }
+        }
+    }
+
+    /// Rewrites a packet's timestamp from this leg's clock to the other's.
+    pub fn map_timestamp(&mut self, pkt: &mut [u8]) {
+        let (from, to) = self.clocks;
+        if from == to {
+            return;
+        }
+        let ts = crate::rtp::timestamp(pkt);
+        let (in0, out0) = *self.ts_anchor.get_or_insert((ts, ts));
+        let scaled = u64::from(ts.wrapping_sub(in0)) * u64::from(to) / u64::from(from);
+        crate::rtp::set_timestamp(pkt, out0.wrapping_add(scaled as u32));
+    }
+
+    /// Milliseconds since the leg was set up, for the digit receiver.
+    pub fn millis(&self, now: Instant) -> u64 {
+        u64::try_from(now.saturating_duration_since(self.epoch).as_millis()).unwrap_or(u64::MAX)
+    }
+
+    /// Reports a digit whose end packets were all lost, once it has gone quiet.
+    pub fn poll_digits(&mut self, now: Instant, report: impl FnMut(super::forward::Heard)) {
+        let ms = self.millis(now);
+        if let Some(rx) = self.digits.as_mut() {
+            rx.handle_timeout(ms);
+            super::forward::ended_digits(rx, report);
+        }
+    }
+
+    /// Applies what this leg agreed to in SDP.
+    pub fn set_format(&mut self, format: LegFormat) {
+        if self.format == format {
+            return;
+        }
+        self.format = format;
+        self.digits = format.dtmf.map(|_| DtmfReceiver::new(8000));
+        let g711 = matches!(format.audio, Some((AudioCodec::Pcmu | AudioCodec::Pcma, _)));
+        self.tones = (format.dtmf.is_none() && g711).then(|| InbandDetector::new(8000));
+        self.out.dtmf_pt = format.dtmf;
+    }
+}
+
+/// The last packet the switch sent toward a leg.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Sent {
+    pub seq: u16,
+    pub ts: u32,
+    pub ssrc: u32,
+    pub at: Instant,
+}
+
+/// An RFC 4733 packet waiting for its time.
+pub(super) struct Queued {
+    pub due: Instant,
+    pub payload: [u8; 4],
+    pub marker: bool,
+    pub ts: u32,
+}
+
+#[derive(Default)]
+pub(super) struct Outbound {
+    pub dtmf_pt: Option<u8>,
+    /// Added to the sequence numbers of relayed packets: each injected
+    /// packet takes a number, each dropped one gives its number back, so the
+    /// leg sees one gap-free sequence.
+    pub seq_shift: u16,
+    pub last: Option<Sent>,
+    pub queue: VecDeque<Queued>,
+}
+
+impl Outbound {
+    pub fn next_due(&self) -> Option<Instant> {
+        self.queue.front().map(|q| q.due)
+    }
+
+    /// Whether digits are being played: relayed audio is held back meanwhile.
+    pub fn busy(&self) -> bool {
+        !self.queue.is_empty()
+    }
+
+    /// Schedules `digits` as RFC 4733 events after whatever is queued.
+    /// Returns false (nothing queued) when the leg has no telephone-event.
+    pub fn queue_digits(&mut self, digits: &str, duration_ms: u32, now: Instant) -> bool {
+        if self.dtmf_pt.is_none() {
+            return false;
+        }
+        let mut at = self.queue.back().map_or(now, |q| q.due + INTER_DIGIT);
+        // The event timestamp continues the leg's clock.
+        let mut ts = match self.last {
+            Some(s) => s.ts.wrapping_add(elapsed_units(s.at, at)),
+            None => rand_ts(),
+        };
+        for digit in digits.chars().filter_map(Digit::from_char) {
+            for p in DtmfSender::default().packets(digit, duration_ms, VOLUME, ts) {
+                let due = at + Duration::from_millis(u64::from(p.send_at_ms));
+                self.queue.push_back(Queued { due, payload: p.payload, marker: p.marker, ts: p.timestamp });
+            }
+            let end = self.queue.back().map_or(at, |q| q.due);
+            ts = ts.wrapping_add(elapsed_units(at, end + INTER_DIGIT));
+            at = end + INTER_DIGIT;
+        }
+        true
+    }
+}
+
+fn elapsed_units(from: Instant, to: Instant) -> u32 {
+    let ms = to.saturating_duration_since(from).as_millis();
+    u32::try_from(ms).unwrap_or(u32::MAX).wrapping_mul(UNITS_PER_MS)
+}
+
+/// A starting timestamp for a stream the switch begins itself.
+fn rand_ts() -> u32 {
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
+    nanos.rotate_left(13)
+}
+
+fn clock_rate(codec: AudioCodec) -> u32 {
+    match codec {
+        AudioCodec::Opus => 48000,
+        AudioCodec::Pcmu | AudioCodec::Pcma => 8000,
+    }
+}
+
+fn codec(codec: AudioCodec) -> Codec {
+    match codec {
+        AudioCodec::Pcmu => Codec::Pcmu,
+        AudioCodec::Pcma => Codec::Pcma,
+        AudioCodec::Opus => Codec::Opus,
+    }
+}

@@ -1,0 +1,86 @@
+//! Helpers shared by the relay tests: an engine on the loopback, plain
+//! sockets as phones, RTP packets built by hand.
+#![allow(dead_code)]
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::time::Duration;
+
+use tokio::net::UdpSocket;
+use tokio::sync::mpsc;
+use tokio::time::{sleep, timeout};
+use voxide_media::{Leg, MediaConfig, MediaEngine, MediaEvent, Relay, g711};
+
+pub const LOCALHOST: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
+pub const PCMU: u8 = 0;
+pub const PCMA: u8 = 8;
+/// 20 ms of G.711 audio.
+pub const SAMPLES: usize = 160;
+
+pub fn engine(ports: (u16, u16), rtp_timeout: Duration) -> (MediaEngine, mpsc::UnboundedReceiver<MediaEvent>) {
+    let (tx, rx) = mpsc::unbounded_channel();
+    let config = MediaConfig { bind_ip: LOCALHOST, public_ip: LOCALHOST, ports, rtp_timeout };
+    (MediaEngine::new(config, tx), rx)
+}
+
+pub fn relay_addr(relay: &Relay, leg: Leg) -> SocketAddr {
+    SocketAddr::new(LOCALHOST, relay.local_port(leg))
+}
+
+pub async fn phone() -> UdpSocket {
+    UdpSocket::bind((LOCALHOST, 0)).await.expect("bind a phone socket")
+}
+
+/// A phone's RTP socket and its RTCP socket on the port above.
+pub async fn phone_pair() -> (UdpSocket, UdpSocket) {
+    for _ in 0..100 {
+        let rtp = phone().await;
+        let port = rtp.local_addr().unwrap().port();
+        if port == u16::MAX {
+            continue;
+        }
+        if let Ok(rtcp) = UdpSocket::bind((LOCALHOST, port + 1)).await {
+            return (rtp, rtcp);
+        }
+    }
+    panic!("no adjacent pair of free ports");
+}
+
+/// Lets the relay task take in the commands sent to it.
+pub async fn settle() {
+    sleep(Duration::from_millis(50)).await;
+}
+
+/// An RTP packet: 12-byte header and `payload`.
+pub fn rtp(pt: u8, marker: bool, seq: u16, ts: u32, ssrc: u32, payload: &[u8]) -> Vec<u8> {
+    let mut p = vec![0x80, (u8::from(marker) << 7) | pt];
+    p.extend_from_slice(&seq.to_be_bytes());
+    p.extend_from_slice(&ts.to_be_bytes());
+    p.extend_from_slice(&ssrc.to_be_bytes());
+    p.extend_from_slice(payload);
+    p
+}
+
+/// 20 ms of a 1 kHz tone, μ-law encoded.
+pub fn tone_ulaw(offset: usize) -> Vec<u8> {
+    (0..SAMPLES)
+        .map(|i| {
+            let t = (offset + i) as f64 / 8000.0;
+            g711::linear_to_ulaw((12000.0 * (2.0 * std::f64::consts::PI * 1000.0 * t).sin()) as i16)
+        })
+        .collect()
+}
+
+pub async fn recv(sock: &UdpSocket) -> Option<(Vec<u8>, SocketAddr)> {
+    let mut buf = [0u8; 2048];
+    match timeout(Duration::from_millis(500), sock.recv_from(&mut buf)).await {
+        Ok(Ok((n, from))) => Some((buf[..n].to_vec(), from)),
+        _ => None,
+    }
+}
+
+pub async fn expect_nothing(sock: &UdpSocket, what: &str) {
+    let mut buf = [0u8; 2048];
+    if let Ok(Ok((n, from))) = timeout(Duration::from_millis(200), sock.recv_from(&mut buf)).await {
+        panic!("{what}: got {n} bytes from {from}");
+    }
+}

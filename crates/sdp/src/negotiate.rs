@@ -1,0 +1,147 @@
+//! Codec negotiation for a transcoding B2BUA (RFC 3264 offer/answer).
+//!
+//! The switch can decode and encode PCMU, PCMA and Opus, so whatever the
+//! caller offers, the callee is offered those three too (after the caller's
+//! own codecs, which keep their preference), plus `telephone-event/8000`.
+//! When the callee answers with a codec the caller also offered, audio is
+//! relayed untouched; otherwise the caller's answer is rewritten to the
+//! caller's first codec the switch can transcode, and the relay transcodes.
+
+use crate::{Codec, Line, Sdp};
+
+/// A codec the switch can decode and encode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AudioCodec {
+    Pcmu,
+    Pcma,
+    Opus,
+}
+
+impl AudioCodec {
+    /// The codec `codec` names, when the switch can transcode it.
+    pub fn of(codec: &Codec) -> Option<AudioCodec> {
+        match (codec.name.as_str(), codec.clock_rate) {
+            ("PCMU", 8000) => Some(AudioCodec::Pcmu),
+            ("PCMA", 8000) => Some(AudioCodec::Pcma),
+            ("OPUS", 48000) => Some(AudioCodec::Opus),
+            _ => None,
+        }
+    }
+
+    /// `rtpmap` encoding, static payload type (if any) and default `fmtp`.
+    fn description(self) -> (&'static str, Option<u8>, Option<&'static str>) {
+        match self {
+            AudioCodec::Pcmu => ("PCMU/8000", Some(0), None),
+            AudioCodec::Pcma => ("PCMA/8000", Some(8), None),
+            AudioCodec::Opus => ("opus/48000/2", None, Some("minptime=10;useinbandfec=1")),
+        }
+    }
+}
+
+/// What one side of a call sends and receives, as settled by an answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct LegFormat {
+    /// The audio codec and its payload type, when the switch knows it.
+    pub audio: Option<(AudioCodec, u8)>,
+    /// The payload type of `telephone-event/8000` (RFC 4733), if agreed.
+    pub dtmf: Option<u8>,
+}
+
+const TRANSCODABLE: [AudioCodec; 3] = [AudioCodec::Pcmu, AudioCodec::Pcma, AudioCodec::Opus];
+
+impl Sdp {
+    /// The format of stream `index` of an answer: its first audio codec and
+    /// its telephone-event payload type.
+    pub fn leg_format(&self, index: usize) -> LegFormat {
+        let codecs = self.codecs(index);
+        let audio = codecs
+            .iter()
+            .find(|c| c.name != "TELEPHONE-EVENT" && c.name != "CN")
+            .and_then(|c| AudioCodec::of(c).map(|k| (k, c.payload_type)));
+        LegFormat { audio, dtmf: dtmf_pt(&codecs) }
+    }
+
+    /// Adds to an offer each codec the switch transcodes that it lacks, and
+    /// `telephone-event/8000`, so the answerer can pick what it likes.
+    pub fn offer_transcodable(&mut self, index: usize) {
+        let codecs = self.codecs(index);
+        let has = |k: AudioCodec| codecs.iter().any(|c| AudioCodec::of(c) == Some(k));
+        let missing: Vec<AudioCodec> = TRANSCODABLE.into_iter().filter(|k| !has(*k)).collect();
+        let has_dtmf = dtmf_pt(&codecs).is_some();
+        let Some(m) = self.media.get_mut(index) else { return };
+        // After the offered audio codecs, before telephone-event and friends.
+        let mut at = m
+            .formats
+            .iter()
+            .position(|f| {
+                f.parse::<u8>().ok().is_some_and(|pt| codecs.iter().any(|c| c.payload_type == pt && is_aux(c)))
+            })
+            .unwrap_or(m.formats.len());
+        for k in missing {
+            let (enc, fixed, fmtp) = k.description();
+            let Some(pt) = fixed.or_else(|| free_dynamic_pt(&m.formats)) else { continue };
+            m.formats.insert(at, pt.to_string());
+            at += 1;
+            m.lines.insert(0, Line { kind: 'a', value: format!("rtpmap:{pt} {enc}") });
+            if let Some(f) = fmtp {
+                m.lines.insert(1, Line { kind: 'a', value: format!("fmtp:{pt} {f}") });
+            }
+        }
+        if !has_dtmf && let Some(pt) = free_dynamic_pt(&m.formats) {
+            m.formats.push(pt.to_string());
+            m.lines.insert(0, Line { kind: 'a', value: format!("rtpmap:{pt} telephone-event/8000") });
+            m.lines.insert(1, Line { kind: 'a', value: format!("fmtp:{pt} 0-16") });
+        }
+    }
+
+    /// Rewrites an answer to stream `index` so that it speaks the offerer's
+    /// language: the audio codec `answered` if the offer had it (with the
+    /// offer's payload type), else the offer's first codec the switch can
+    /// transcode; telephone-event whenever the offer had it (the switch
+    /// regenerates digits itself). Returns the format settled for the
+    /// offerer, or `None` (answer untouched) when nothing fits.
+    pub fn answer_in_terms_of(&mut self, index: usize, offer: &Sdp, answered: LegFormat) -> Option<LegFormat> {
+        let offer_index = offer.audio_index()?;
+        let offered = offer.codecs(offer_index);
+        let pick = answered
+            .audio
+            .and_then(|(k, _)| offered.iter().find(|c| AudioCodec::of(c) == Some(k)))
+            .or_else(|| offered.iter().find(|c| AudioCodec::of(c).is_some()))?;
+        let audio = (AudioCodec::of(pick)?, pick.payload_type);
+        let dtmf = dtmf_pt(&offered);
+        let keep: Vec<u8> = std::iter::once(audio.1).chain(dtmf).collect();
+        let offer_lines = &offer.media[offer_index].lines;
+        let m = self.media.get_mut(index)?;
+        m.formats = keep.iter().map(u8::to_string).collect();
+        m.lines.retain(|l| l.kind != 'a' || payload_of(&l.value).is_none());
+        let mapped =
+            offer_lines.iter().filter(|l| l.kind == 'a' && payload_of(&l.value).is_some_and(|p| keep.contains(&p)));
+        let mut lines: Vec<Line> = mapped.cloned().collect();
+        if audio.0 == AudioCodec::Pcmu || audio.0 == AudioCodec::Pcma {
+            // A static payload type may have been offered without rtpmap.
+            if !lines.iter().any(|l| payload_of(&l.value) == Some(audio.1)) {
+                lines.insert(0, Line { kind: 'a', value: format!("rtpmap:{} {}", audio.1, audio.0.description().0) });
+            }
+        }
+        m.lines.splice(0..0, lines);
+        Some(LegFormat { audio: Some(audio), dtmf })
+    }
+}
+
+fn is_aux(c: &Codec) -> bool {
+    c.name == "TELEPHONE-EVENT" || c.name == "CN"
+}
+
+fn dtmf_pt(codecs: &[Codec]) -> Option<u8> {
+    codecs.iter().find(|c| c.name == "TELEPHONE-EVENT" && c.clock_rate == 8000).map(|c| c.payload_type)
+}
+
+/// The payload type an `a=rtpmap:` or `a=fmtp:` value is about.
+fn payload_of(value: &str) -> Option<u8> {
+    let rest = value.strip_prefix("rtpmap:").or_else(|| value.strip_prefix("fmtp:"))?;
+    rest.split(' ').next()?.parse().ok()
+}
+
+fn free_dynamic_pt(formats: &[String]) -> Option<u8> {
+    (96..=127u8).find(|pt| !formats.iter().any(|f| f == &pt.to_string()))
+}
