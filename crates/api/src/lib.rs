@@ -1,7 +1,7 @@
 //! Voxide's REST admin API (axum): provisioning in the shape of the seed
 //! API (`/api/extensions/`, `/api/did_numbers/`, `/api/cdrs/`, DRF-style
-//! `Authorization: Token …`), plus `/healthz`, `/metrics` and
-//! `/api/openapi.json`.
+//! `Authorization: Token …`), the `/api/events` websocket, plus `/healthz`,
+//! `/metrics` and `/api/openapi.json`.
 //!
 //! Layout: one module per resource; `auth` (token extractor), `json`
 //! (body extractor with field-named errors), `error` (DRF-shaped errors),
@@ -12,6 +12,7 @@ mod cdrs;
 mod contacts;
 mod dids;
 mod error;
+mod events;
 mod extensions;
 mod json;
 mod media;
@@ -81,6 +82,7 @@ pub fn router(state: AppState, options: &HttpOptions) -> Router {
         .route("/api/contacts", get(contacts::list).post(contacts::create))
         .route("/api/contacts/{id}", get(contacts::get).delete(contacts::delete))
         .route("/api/media/{*path}", get(media::serve))
+        .route("/api/events", get(events::stream))
         .route("/api/openapi.json", get(openapi_json))
         .route("/healthz", get(|| async { "ok" }))
         .route("/metrics", get(metrics))

@@ -45,6 +45,12 @@ pub const ROUTES: &[RouteDoc] = &[
     r("get", "/api/contacts/{id}/", "Get a contact", true),
     r("delete", "/api/contacts/{id}/", "Delete a contact", true),
     r("get", "/api/media/{path}", "Download a recording (range requests supported)", true),
+    r(
+        "get",
+        "/api/events/",
+        "Live events over a websocket, one JSON object per frame (since, tenant_id; token also as ?token=)",
+        true,
+    ),
     r("get", "/api/openapi.json", "This document", false),
     r("get", "/healthz", "Liveness", false),
     r("get", "/metrics", "Prometheus metrics", false),

@@ -13,6 +13,7 @@ pub struct SwitchControl {
     stats: Arc<Stats>,
     media: Arc<voxide_media::MediaStats>,
     dropped_aors: tokio::sync::mpsc::UnboundedSender<String>,
+    events: voxide_events::EventBus,
 }
 
 impl SwitchControl {
@@ -21,15 +22,16 @@ impl SwitchControl {
         stats: Arc<Stats>,
         media: Arc<voxide_media::MediaStats>,
         dropped_aors: tokio::sync::mpsc::UnboundedSender<String>,
+        events: voxide_events::EventBus,
     ) -> Self {
-        Self { directory, stats, media, dropped_aors }
+        Self { directory, stats, media, dropped_aors, events }
     }
 
     /// A control handle with no switch behind it (for tools and tests that
     /// only need the API).
     pub fn detached() -> Self {
         let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
-        Self::new(Directory::default(), Stats::shared(), Arc::default(), tx)
+        Self::new(Directory::default(), Stats::shared(), Arc::default(), tx, voxide_events::EventBus::default())
     }
 
     pub fn directory(&self) -> &Directory {
@@ -38,6 +40,11 @@ impl SwitchControl {
 
     pub fn stats(&self) -> &Stats {
         &self.stats
+    }
+
+    /// Where the switch publishes call and registration events.
+    pub fn events(&self) -> &voxide_events::EventBus {
+        &self.events
     }
 
     /// A tenant's realm is known to the registrar.

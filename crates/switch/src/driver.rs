@@ -54,6 +54,9 @@ pub(crate) struct Driver {
     pub(crate) default_tenant: i64,
     pub(crate) recordings_dir: std::path::PathBuf,
     pub(crate) uplinks: crate::uplinks::Uplinks,
+    /// Live events for API clients; publishing never waits.
+    pub(crate) events: voxide_events::EventBus,
+    pub(crate) registration_events: crate::registration_events::RegistrationEvents,
 }
 
 impl Driver {
@@ -202,6 +205,7 @@ impl Driver {
                 BindingChange::Saved(_) => {}
                 BindingChange::Removed { aor, .. } => tracing::debug!(%aor, "binding removed"),
             }
+            self.registration_events.on_change(&self.events, &change, unix_now());
             self.persist.send(change);
         }
         self.stats.bindings.store(self.registrar.location().len() as i64, Ordering::Relaxed);

@@ -13,6 +13,7 @@ mod control;
 mod directory;
 mod driver;
 mod persist;
+mod registration_events;
 mod stats;
 mod transport;
 mod uplinks;
@@ -37,6 +38,7 @@ pub use calls::Trunk;
 pub use control::SwitchControl;
 pub use directory::{Account, Directory};
 pub use stats::Stats;
+pub use voxide_events::{EventBus, EventKind};
 
 /// The bound sockets the switch serves SIP on (the binary binds them).
 pub struct SipSockets {
@@ -56,6 +58,8 @@ pub struct SwitchConfig {
     pub default_tenant: i64,
     /// Where call recordings are written (`domain_<tenant>/…wav` below it).
     pub recordings_dir: std::path::PathBuf,
+    /// Events kept per tenant for API clients that reconnect with `since`.
+    pub events_buffer: usize,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -103,6 +107,7 @@ pub async fn start(
     let restored: Vec<_> =
         store.live_bindings(None, unix_now).await?.into_iter().filter_map(persist::binding).collect();
     tracing::info!(bindings = restored.len(), accounts = directory.len(), "registrar state loaded");
+    let registration_events = registration_events::RegistrationEvents::new(&restored);
     registrar.restore(restored);
 
     let sip_addr = config.b2bua.sip_addr;
@@ -110,7 +115,8 @@ pub async fn start(
     let (media_tx, media_rx) = mpsc::unbounded_channel();
     let media = MediaEngine::new(config.media.clone(), media_tx);
     let (aor_tx, aor_rx) = mpsc::unbounded_channel();
-    let control = SwitchControl::new(directory.clone(), stats.clone(), media.stats().clone(), aor_tx);
+    let events = EventBus::new(config.events_buffer);
+    let control = SwitchControl::new(directory.clone(), stats.clone(), media.stats().clone(), aor_tx, events.clone());
     let (in_tx, in_rx) = mpsc::channel(4096);
     let udp = Arc::new(sockets.udp);
     let writers = transport::TcpWriters::default();
@@ -140,6 +146,8 @@ pub async fn start(
         trunks: config.trunks.clone(),
         default_tenant: config.default_tenant,
         recordings_dir: config.recordings_dir,
+        events,
+        registration_events,
         uplinks: uplinks::Uplinks {
             list: config
                 .trunks

@@ -93,6 +93,21 @@ impl Default for CallsSection {
     }
 }
 
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EventsSection {
+    /// Live events kept per tenant, so a websocket client that reconnects
+    /// with `?since=SEQ` gets what it missed; older ones are reported to it
+    /// as a `gap`.
+    pub buffer: usize,
+}
+
+impl Default for EventsSection {
+    fn default() -> Self {
+        Self { buffer: 1000 }
+    }
+}
+
 /// A SIP trunk: calls from its address are trusted as the carrier's and
 /// may reach our DIDs; dialled numbers matching its prefixes leave through it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -199,6 +214,7 @@ pub struct Config {
     pub api: ApiSection,
     pub log: LogSection,
     pub calls: CallsSection,
+    pub events: EventsSection,
     pub provider: ProviderConfig,
     pub trunks: Vec<TrunkConfig>,
 }
@@ -208,8 +224,8 @@ pub struct Config {
 #[error("invalid configuration:\n  {}", .0.join("\n  "))]
 pub struct ConfigErrors(pub Vec<String>);
 
-const SECTIONS: [&str; 11] =
-    ["sip", "http", "media", "store", "recordings", "stt", "api", "log", "calls", "provider", "trunks"];
+const SECTIONS: [&str; 12] =
+    ["sip", "http", "media", "store", "recordings", "stt", "api", "log", "calls", "events", "provider", "trunks"];
 
 impl Config {
     /// Reads `path` (when given), applies `env` overrides, validates.
@@ -239,6 +255,7 @@ impl Config {
             api: section(&table, "api", &mut errors),
             log: section(&table, "log", &mut errors),
             calls: section(&table, "calls", &mut errors),
+            events: section(&table, "events", &mut errors),
             provider: provider_section(&table, &mut errors),
             trunks: trunks_section(&table, &mut errors),
         };
@@ -301,6 +318,9 @@ impl Config {
         }
         if self.calls.ring_timeout_secs == 0 {
             bad("calls.ring_timeout_secs", "must be at least 1".into());
+        }
+        if !(1..=1_000_000).contains(&self.events.buffer) {
+            bad("events.buffer", "must lie between 1 and 1000000".into());
         }
         if tracing_subscriber::EnvFilter::try_new(&self.log.level).is_err() {
             bad("log.level", format!("{:?} is not a log filter", self.log.level));

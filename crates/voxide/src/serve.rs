@@ -80,6 +80,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             .collect(),
         default_tenant: tenant.id,
         recordings_dir: config.recordings.dir.clone().into(),
+        events_buffer: config.events.buffer,
     };
     let switch = voxide_switch::start(switch_config, store.clone(), sockets, shutdown.child_token()).await?;
 

@@ -76,3 +76,14 @@ fn shipped_config_file_is_valid_and_matches_defaults() {
     let d = Config::default();
     assert_eq!(toml::to_string(&c).unwrap(), toml::to_string(&d).unwrap());
 }
+
+#[test]
+fn events_buffer_defaults_to_1000_and_must_be_positive() {
+    assert_eq!(Config::load(None, env(&[])).unwrap().events.buffer, 1000);
+    let c = Config::load(None, env(&[("VOXIDE_EVENTS_BUFFER", "50")])).unwrap();
+    assert_eq!(c.events.buffer, 50);
+    for bad in ["0", "many", "-1"] {
+        let err = Config::load(None, env(&[("VOXIDE_EVENTS_BUFFER", bad)])).unwrap_err();
+        assert!(err.to_string().contains("events.buffer"), "{bad}: {err}");
+    }
+}
