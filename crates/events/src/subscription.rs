@@ -53,7 +53,9 @@ impl Subscription {
     }
 
     /// The next event, waiting for one if need be. `None` once every
-    /// [`crate::EventBus`] handle is gone.
+    /// [`crate::EventBus`] handle is gone. Cancel-safe, so it can sit in a
+    /// `select!` beside the client's socket: nothing is consumed until it
+    /// returns.
     pub async fn recv(&mut self) -> Option<Arc<Event>> {
         loop {
             if let Some(event) = self.pending.pop_front() {
