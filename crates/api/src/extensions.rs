@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use serde::{Deserialize, Deserializer, Serialize};
 use voxide_store::{ExtensionChanges, ExtensionRow, NewExtension, StoreError};
-use voxide_switch::Account;
+use voxide_switch::{Account, Features};
 
 use crate::AppState;
 use crate::auth::Caller;
@@ -127,7 +127,8 @@ fn taken() -> ApiError {
 
 fn publish(state: &AppState, e: &ExtensionRow) {
     let account = Account { tenant_id: e.tenant_id, extension_id: e.id, password: e.sip_password.clone() };
-    state.switch.extension_saved(&e.domain, &e.sip_username, account, e.user_id, e.recording != 0);
+    let features = Features { recording: e.recording != 0, transcription: e.transcription != 0 };
+    state.switch.extension_saved(&e.domain, &e.sip_username, account, e.user_id, features);
 }
 
 pub async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<Vec<ExtensionView>>, ApiError> {

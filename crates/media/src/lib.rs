@@ -18,7 +18,7 @@ mod relay;
 pub mod rtp;
 
 pub use pool::PortPool;
-pub use relay::{Leg, MediaEvent, Relay, RelayConfig};
+pub use relay::{AudioChunk, Leg, MediaEvent, Relay, RelayConfig};
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -63,6 +63,8 @@ pub struct MediaConfig {
     pub ports: (u16, u16),
     /// A leg silent (no RTP or RTCP) this long is reported.
     pub rtp_timeout: Duration,
+    /// Voice-activity detection on calls the switch listens to.
+    pub vad: audio::VadConfig,
 }
 
 /// Hands out relays; cheap to clone.
@@ -92,7 +94,12 @@ impl MediaEngine {
     /// Binds a relay for call `id` (two legs, RTP and RTCP each) and starts it.
     pub fn allocate(&self, id: u64) -> Result<Relay, MediaError> {
         Relay::start(
-            RelayConfig { id, bind_ip: self.config.bind_ip, rtp_timeout: self.config.rtp_timeout },
+            RelayConfig {
+                id,
+                bind_ip: self.config.bind_ip,
+                rtp_timeout: self.config.rtp_timeout,
+                vad: self.config.vad.clone(),
+            },
             &self.pool,
             self.stats.clone(),
             self.events.clone(),

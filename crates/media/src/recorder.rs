@@ -28,10 +28,13 @@ pub(crate) struct Recorder {
     /// Per leg: (first RTP timestamp, sample index it maps to).
     anchor: [Option<(u32, u64)>; 2],
     written: u64,
+    /// Only this leg (0 or 1) is recorded, when set.
+    only: Option<usize>,
 }
 
 impl Recorder {
-    pub(crate) fn create(path: &Path, start: Instant) -> std::io::Result<Recorder> {
+    /// Records both legs mixed, or only leg `only` (0 or 1).
+    pub(crate) fn create(path: &Path, start: Instant, only: Option<usize>) -> std::io::Result<Recorder> {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir)?;
         }
@@ -44,11 +47,15 @@ impl Recorder {
             window: Vec::with_capacity(RATE as usize * 2),
             anchor: [None, None],
             written: 0,
+            only,
         })
     }
 
     /// Adds one RTP packet's audio from `leg` (0 or 1).
     pub(crate) fn add(&mut self, leg: usize, payload_type: u8, timestamp: u32, payload: &[u8], now: Instant) {
+        if self.only.is_some_and(|only| only != leg) {
+            return;
+        }
         let decode: fn(u8) -> i16 = match payload_type {
             0 => g711::ulaw_to_linear,
             8 => g711::alaw_to_linear,
@@ -127,7 +134,7 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("rec-{}", std::process::id()));
         let path = dir.join("call.wav");
         let t0 = Instant::now();
-        let mut rec = Recorder::create(&path, t0).unwrap();
+        let mut rec = Recorder::create(&path, t0, None).unwrap();
         let tone_a = g711::linear_to_ulaw(4000);
         let tone_b = g711::linear_to_alaw(-2000);
         for i in 0..100u32 {

@@ -12,7 +12,8 @@ use rsip::Request;
 use rsip::prelude::*;
 use voxide_b2bua::routing::{Caller, Destination};
 use voxide_b2bua::{Command, Flow, HangupCause, NewCall, Side, Target};
-use voxide_media::{Leg, MediaEvent, Relay};
+use voxide_events::EventKind;
+use voxide_media::{Leg, Relay};
 use voxide_sip::transaction::TransactionKey;
 use voxide_sip::values::{uri_part, uri_user};
 use voxide_sip::{Transport, response_to};
@@ -40,10 +41,14 @@ pub struct Trunk {
 /// What the driver remembers of a call besides the B2BUA's state.
 pub(crate) struct CallInfo {
     pub(crate) uuid: String,
+    pub(crate) tenant_id: i64,
     pub(crate) relay: Relay,
     /// `/api/media/…` path of the recording, when recorded.
     pub(crate) recording: Option<String>,
     pub(crate) answered: Option<SystemTime>,
+    /// Whether the call is transcribed live once answered.
+    pub(crate) transcribe: bool,
+    pub(crate) transcript: Option<tokio::task::JoinHandle<Vec<crate::transcribe::Segment>>>,
 }
 
 /// Identity and routing facts for the CDR.
@@ -181,7 +186,22 @@ impl Driver {
             } else {
                 None
             };
-        self.calls.insert(id, CallInfo { uuid: uuid.clone(), relay, recording, answered: None });
+        let transcribe = self.directory.transcribes(callee_ext) || self.directory.transcribes(caller_ext);
+        let info = CallInfo {
+            uuid: uuid.clone(),
+            tenant_id: attempt.tenant_id,
+            relay,
+            recording,
+            answered: None,
+            transcribe,
+            transcript: None,
+        };
+        self.publish_call(
+            &info,
+            EventKind::CallCreated,
+            serde_json::json!({ "from": attempt.from, "to": attempt.to, "direction": attempt.direction }),
+        );
+        self.calls.insert(id, info);
         self.stats.active_calls.fetch_add(1, Ordering::Relaxed);
         let new = NewCall {
             id,
@@ -263,6 +283,7 @@ impl Driver {
                         self.cdr.send(CdrOp::Answered { call_uuid: c.uuid.clone(), at: stamp(at) });
                         tracing::info!(call_uuid = %c.uuid, "call answered");
                     }
+                    self.call_answered(call);
                 }
                 Command::Digit { call, side, digit, duration_ms } => {
                     self.digit_heard(call, leg_of(side), digit, duration_ms, "info");
@@ -277,24 +298,6 @@ impl Driver {
         }
     }
 
-    /// What a relay reported about a call's media.
-    pub(crate) fn on_media_event(&mut self, event: MediaEvent) {
-        match event {
-            MediaEvent::Timeout { id, leg } => {
-                tracing::info!(call = id, ?leg, "no RTP from a leg: hanging up");
-                self.b2bua.hangup(Instant::now(), id, HangupCause::MediaTimeout);
-            }
-            MediaEvent::Dtmf { id, leg, digit, duration_ms } => self.digit_heard(id, leg, digit, duration_ms, "rtp"),
-        }
-    }
-
-    /// A digit from one side of a call (RFC 4733, in-band or SIP INFO).
-    fn digit_heard(&mut self, call: u64, leg: Leg, digit: char, duration_ms: u32, via: &'static str) {
-        let Some(c) = self.calls.get(&call) else { return };
-        self.stats.dtmf_digits.fetch_add(1, Ordering::Relaxed);
-        tracing::info!(call_uuid = %c.uuid, ?leg, %digit, duration_ms, via, "DTMF digit");
-    }
-
     fn call_ended(&mut self, call: u64, cause: HangupCause) {
         let Some(info) = self.calls.remove(&call) else { return };
         self.stats.active_calls.fetch_sub(1, Ordering::Relaxed);
@@ -302,7 +305,12 @@ impl Driver {
         let now = SystemTime::now();
         let bill = info.answered.and_then(|a| now.duration_since(a).ok()).map_or(0, |d| d.as_secs_f64().round() as i64);
         tracing::info!(call_uuid = %info.uuid, %cause, bill_duration = bill, "call ended");
-        let end = CdrEnd {
+        self.publish_call(
+            &info,
+            EventKind::CallHangup,
+            serde_json::json!({ "cause": cause.as_str(), "bill_duration": bill }),
+        );
+        let mut end = CdrEnd {
             call_uuid: info.uuid,
             answered_at: info.answered.map(stamp),
             ended_at: stamp(now),
@@ -311,10 +319,15 @@ impl Driver {
             recording: info.recording,
             transcription_text: None,
         };
-        // The relay finishes its recording before the CDR links to it.
+        // The relay finishes its recording, and the recognizer the last
+        // words, before the CDR links to them.
         let cdr = self.cdr.sender();
+        let transcript = info.transcript;
         tokio::spawn(async move {
             info.relay.close().await;
+            if let Some(task) = transcript {
+                end.transcription_text = crate::call_events::transcription_text(task).await;
+            }
             let _ = cdr.send(CdrOp::End(end));
         });
     }
@@ -395,6 +408,6 @@ fn base64_url_decode(s: &str) -> Option<Vec<u8>> {
 /// Bindings are looked up by AOR; this keeps the call map type in one place.
 pub(crate) type Calls = HashMap<u64, CallInfo>;
 
-fn leg_of(side: Side) -> Leg {
+pub(crate) fn leg_of(side: Side) -> Leg {
     if side == Side::A { Leg::A } else { Leg::B }
 }

@@ -54,9 +54,10 @@ impl SwitchControl {
 
     /// An extension was created or changed: its credentials and recording
     /// setting apply at once.
-    pub fn extension_saved(&self, realm: &str, username: &str, account: Account, owner: i64, recording: bool) {
+    pub fn extension_saved(&self, realm: &str, username: &str, account: Account, owner: i64, features: Features) {
         self.directory.set_owner(account.extension_id, owner);
-        self.directory.set_recording(Some(account.extension_id), None, recording);
+        self.directory.set_recording(Some(account.extension_id), None, features.recording);
+        self.directory.set_transcription(account.extension_id, features.transcription);
         for (old_realm, old_user) in self.directory.remove_extension(account.extension_id) {
             if old_user != username || old_realm != realm.to_ascii_lowercase() {
                 self.drop_bindings(&old_realm, &old_user);
@@ -104,4 +105,11 @@ impl SwitchControl {
         self.stats.rtp_packets_transcoded.store(self.media.packets_transcoded.load(Relaxed), Relaxed);
         self.stats.render()
     }
+}
+
+/// What an extension's calls get besides being connected.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Features {
+    pub recording: bool,
+    pub transcription: bool,
 }

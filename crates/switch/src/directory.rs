@@ -25,6 +25,8 @@ struct Inner {
     /// Extensions and DIDs whose calls are recorded.
     recorded_extensions: std::collections::HashSet<i64>,
     recorded_dids: std::collections::HashSet<i64>,
+    /// Extensions whose calls are transcribed live.
+    transcribed_extensions: std::collections::HashSet<i64>,
     /// extension id → owning user id.
     owners: HashMap<i64, i64>,
     /// user id → numbers (digits) in their contacts.
@@ -107,6 +109,20 @@ impl Directory {
         let inner = self.read();
         extension_id.is_some_and(|id| inner.recorded_extensions.contains(&id))
             || did_id.is_some_and(|id| inner.recorded_dids.contains(&id))
+    }
+
+    /// Whether calls of an extension are transcribed live.
+    pub fn set_transcription(&self, extension_id: i64, on: bool) {
+        let mut inner = self.write();
+        if on {
+            inner.transcribed_extensions.insert(extension_id);
+        } else {
+            inner.transcribed_extensions.remove(&extension_id);
+        }
+    }
+
+    pub fn transcribes(&self, extension_id: Option<i64>) -> bool {
+        extension_id.is_some_and(|id| self.read().transcribed_extensions.contains(&id))
     }
 
     pub fn remove_did(&self, number: &str) {

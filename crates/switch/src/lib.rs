@@ -7,6 +7,7 @@
 //! binding writes), `directory` (credentials known to the registrar),
 //! `stats` (counters for `/metrics`), `control` (the handle the API holds).
 
+mod call_events;
 mod calls;
 mod cdr;
 mod control;
@@ -15,6 +16,7 @@ mod driver;
 mod persist;
 mod registration_events;
 mod stats;
+mod transcribe;
 mod transport;
 mod uplinks;
 
@@ -35,7 +37,7 @@ use voxide_sip::transaction::{TimerConfig, TransactionLayer};
 use voxide_store::{Store, StoreError};
 
 pub use calls::Trunk;
-pub use control::SwitchControl;
+pub use control::{Features, SwitchControl};
 pub use directory::{Account, Directory};
 pub use stats::Stats;
 pub use voxide_events::{EventBus, EventKind};
@@ -60,6 +62,18 @@ pub struct SwitchConfig {
     pub recordings_dir: std::path::PathBuf,
     /// Events kept per tenant for API clients that reconnect with `since`.
     pub events_buffer: usize,
+    /// Speech-to-text for calls of extensions with `transcription` on.
+    pub stt: Option<SpeechToText>,
+}
+
+/// The recognizer pool live transcription uses.
+#[derive(Clone)]
+pub struct SpeechToText(pub Arc<voxide_stt::SttPool>);
+
+impl std::fmt::Debug for SpeechToText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("SpeechToText").field(&self.0.stats()).finish()
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -91,6 +105,7 @@ pub async fn start(
         let account = Account { tenant_id: ext.tenant_id, extension_id: ext.id, password: ext.sip_password };
         directory.upsert(&ext.domain, &ext.sip_username, account);
         directory.set_recording(Some(ext.id), None, ext.recording != 0);
+        directory.set_transcription(ext.id, ext.transcription != 0);
         directory.set_owner(ext.id, ext.user_id);
     }
     for c in store.contacts(None).await? {
@@ -147,6 +162,7 @@ pub async fn start(
         default_tenant: config.default_tenant,
         recordings_dir: config.recordings_dir,
         events,
+        stt: config.stt.map(|s| s.0),
         registration_events,
         uplinks: uplinks::Uplinks {
             list: config

@@ -110,3 +110,40 @@ pub fn assert_heard(phone: &Baresip, who: &str, expected: f64, other: f64) -> f6
     assert!(wanted > 1000.0 * unwanted, "{who} heard its own {other} Hz tone: {wanted} vs {unwanted}");
     hz
 }
+
+/// `text` spoken by espeak-ng's `voice` (`ko`, `en-us`…), three times with
+/// 1.5 s pauses after 0.5 s of silence, then `tail` seconds of silence:
+/// 8 kHz mono 16-bit WAV in `dir`.
+pub fn speech(dir: &Path, voice: &str, text: &str, tail: f64) -> PathBuf {
+    let raw = dir.join("speech-espeak.wav");
+    let path = dir.join("speech.wav");
+    let espeak = Command::new("espeak-ng")
+        .args(["-v", voice, "-s", "130", "-w"])
+        .arg(&raw)
+        .arg(text)
+        .output()
+        .expect("run espeak-ng (is the espeak-ng package installed?)");
+    assert!(espeak.status.success(), "espeak-ng: {}", String::from_utf8_lossy(&espeak.stderr));
+    let sox = Command::new("sox")
+        .arg(&raw)
+        .args(["-r", "8000", "-c", "1", "-b", "16"])
+        .arg(&path)
+        .args(["pad", "0.5", "1.5", "repeat", "2", "pad", "0", &tail.to_string()])
+        .output()
+        .expect("run sox");
+    assert!(sox.status.success(), "sox: {}", String::from_utf8_lossy(&sox.stderr));
+    path
+}
+
+/// `secs` of digital silence as 8 kHz mono 16-bit WAV in `dir`.
+pub fn silence(dir: &Path, secs: u32) -> PathBuf {
+    let path = dir.join(format!("silence-{secs}.wav"));
+    let out = Command::new("sox")
+        .args(["-n", "-r", "8000", "-c", "1", "-b", "16"])
+        .arg(&path)
+        .args(["trim", "0", &secs.to_string()])
+        .output()
+        .expect("run sox");
+    assert!(out.status.success(), "sox: {}", String::from_utf8_lossy(&out.stderr));
+    path
+}

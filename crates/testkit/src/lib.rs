@@ -6,6 +6,7 @@
 
 pub mod audio;
 mod baresip;
+mod events;
 mod pcap;
 mod peers;
 mod raw;

@@ -173,11 +173,34 @@ impl Default for RecordingsSection {
     }
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct SttSection {
     /// Path to a vosk model directory; empty disables transcription.
     pub vosk_model: String,
+    /// Recognizer threads; each keeps up with two or three dictated calls.
+    pub workers: usize,
+    /// 100 ms audio chunks queued per worker before audio is dropped.
+    pub queue: usize,
+    /// Voice activity: frames louder than this (dBFS) may be speech.
+    pub vad_threshold_dbfs: f32,
+    /// Sound must last this long (ms) to count as speech.
+    pub vad_min_speech_ms: u32,
+    /// Silence after speech is reported once it lasts this long (ms).
+    pub vad_min_silence_ms: u32,
+}
+
+impl Default for SttSection {
+    fn default() -> Self {
+        Self {
+            vosk_model: String::new(),
+            workers: 2,
+            queue: 64,
+            vad_threshold_dbfs: -45.0,
+            vad_min_speech_ms: 100,
+            vad_min_silence_ms: 1000,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -318,6 +341,21 @@ impl Config {
         }
         if self.calls.ring_timeout_secs == 0 {
             bad("calls.ring_timeout_secs", "must be at least 1".into());
+        }
+        if !(1..=64).contains(&self.stt.workers) {
+            bad("stt.workers", "must lie between 1 and 64".into());
+        }
+        if !(1..=100_000).contains(&self.stt.queue) {
+            bad("stt.queue", "must lie between 1 and 100000".into());
+        }
+        if !(-90.0..=0.0).contains(&self.stt.vad_threshold_dbfs) {
+            bad("stt.vad_threshold_dbfs", "must lie between -90 and 0".into());
+        }
+        if self.stt.vad_min_silence_ms < 100 {
+            bad("stt.vad_min_silence_ms", "must be at least 100".into());
+        }
+        if !self.stt.vosk_model.is_empty() && !std::path::Path::new(&self.stt.vosk_model).is_dir() {
+            bad("stt.vosk_model", format!("{:?} is not a directory", self.stt.vosk_model));
         }
         if !(1..=1_000_000).contains(&self.events.buffer) {
             bad("events.buffer", "must lie between 1 and 1000000".into());

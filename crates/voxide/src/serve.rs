@@ -14,8 +14,9 @@ use voxide_registrar::RegistrarConfig;
 use voxide_b2bua::B2buaConfig;
 use voxide_b2bua::routing::{RouteTable, Rule};
 use voxide_media::MediaConfig;
+use voxide_media::audio::VadConfig;
 use voxide_sip::Transport;
-use voxide_switch::{SipSockets, SwitchConfig, Trunk};
+use voxide_switch::{SipSockets, SpeechToText, SwitchConfig, Trunk};
 
 use crate::config::Config;
 use crate::setup;
@@ -62,6 +63,12 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             public_ip: config.advertised_ip(),
             ports: config.rtp_ports().unwrap_or((20000, 30000)),
             rtp_timeout: Duration::from_secs(config.media.rtp_timeout_secs.into()),
+            vad: VadConfig {
+                threshold_dbfs: config.stt.vad_threshold_dbfs,
+                min_speech_ms: config.stt.vad_min_speech_ms,
+                min_silence_ms: config.stt.vad_min_silence_ms,
+                ..VadConfig::default()
+            },
         },
         routes: RouteTable::standard(trunk_rules(&config)),
         trunks: config
@@ -81,6 +88,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         default_tenant: tenant.id,
         recordings_dir: config.recordings.dir.clone().into(),
         events_buffer: config.events.buffer,
+        stt: speech_to_text(&config)?,
     };
     let switch = voxide_switch::start(switch_config, store.clone(), sockets, shutdown.child_token()).await?;
 
@@ -144,4 +152,16 @@ async fn wait_for_signal() {
     }
     #[cfg(not(unix))]
     let _ = tokio::signal::ctrl_c().await;
+}
+
+/// Loads the configured vosk model once and starts its recognizer threads.
+fn speech_to_text(config: &Config) -> anyhow::Result<Option<SpeechToText>> {
+    if config.stt.vosk_model.is_empty() {
+        return Ok(None);
+    }
+    let started = std::time::Instant::now();
+    let model = voxide_stt::VoskRecognizer::load(std::path::Path::new(&config.stt.vosk_model))?;
+    tracing::info!(model = %config.stt.vosk_model, secs = started.elapsed().as_secs_f32(), "speech-to-text model loaded");
+    let pool = voxide_stt::SttPool::new(model, config.stt.workers, config.stt.queue);
+    Ok(Some(SpeechToText(Arc::new(pool))))
 }

@@ -10,8 +10,9 @@ use std::sync::atomic::Ordering;
 use tokio::time::Instant;
 use voxide_sdp::AudioCodec;
 
-use super::leg::{LegState, Sent};
+use super::leg::{LegState, Outbound, Sent};
 use super::{Sockets, State};
+use crate::audio::VadEvent;
 use crate::dtmf::{DtmfReceiver, DtmfUpdate, EventPacket, TelephoneEvent};
 use crate::recorder::Recorder;
 use crate::{MediaStats, g711, rtp};
@@ -20,6 +21,7 @@ use crate::{MediaStats, g711, rtp};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Heard {
     Digit { digit: char, duration_ms: u32 },
+    Speech(VadEvent),
 }
 
 /// Reads what is queued on one socket (up to a batch, so one busy leg
@@ -99,6 +101,11 @@ fn forward_rtp(
     } else {
         if let Some(e) = hear_tones(src, pt, &pkt[off..]) {
             report(from_leg, e);
+        }
+        if let (Some(l), Some((codec, audio_pt))) = (st.listener.as_mut(), src.format.audio)
+            && audio_pt == pt
+        {
+            l.on_audio(from_leg, codec, &pkt[off..], |e| report(from_leg, Heard::Speech(e)));
         }
         if dst.out.busy() {
             // The switch is playing digits to that leg: they replace audio.
@@ -238,29 +245,82 @@ fn forward_rtcp(st: &State, to_leg: usize, pkt: &[u8], sockets: &Sockets) {
     }
 }
 
-/// Sends the injected packets whose time has come.
-pub(super) fn send_due(st: &mut State, sockets: &Sockets, now: Instant) {
+/// Sends the injected packets (digits, prompt frames) whose time has come;
+/// reports each leg whose prompt finished.
+pub(super) fn send_due(st: &mut State, sockets: &Sockets, now: Instant, mut finished: impl FnMut(usize)) {
+    let mut pkt = [0u8; 1500];
     for (i, leg) in st.legs.iter_mut().enumerate() {
-        let Some(pt) = leg.out.dtmf_pt else {
+        if leg.out.dtmf_pt.is_none() {
             leg.out.queue.clear();
-            continue;
-        };
-        while leg.out.queue.front().is_some_and(|q| q.due <= now) {
-            let Some(q) = leg.out.queue.pop_front() else { break };
-            let last = leg.out.last.unwrap_or(Sent { seq: 0, ts: q.ts, ssrc: 0x5678_1234, at: now });
-            let seq = last.seq.wrapping_add(1);
-            leg.out.seq_shift = leg.out.seq_shift.wrapping_add(1);
-            let mut pkt = [0u8; 16];
-            pkt[0] = 0x80;
-            pkt[1] = (u8::from(q.marker) << 7) | pt;
-            pkt[2..4].copy_from_slice(&seq.to_be_bytes());
-            pkt[4..8].copy_from_slice(&q.ts.to_be_bytes());
-            pkt[8..12].copy_from_slice(&last.ssrc.to_be_bytes());
-            pkt[12..].copy_from_slice(&q.payload);
-            leg.out.last = Some(Sent { seq, ts: q.ts, ssrc: last.ssrc, at: now });
+        }
+        while let Some(q) = leg.out.queue.front().filter(|q| q.due <= now) {
+            let (pt, payload, marker, ts) = (leg.out.dtmf_pt.unwrap_or(101), q.payload, q.marker, q.ts);
+            leg.out.queue.pop_front();
+            let len = build(&mut pkt, &mut leg.out, pt, marker, ts, &payload, now);
             if let Some(dest) = leg.remote {
-                let _ = sockets.rtp[i].try_send_to(&pkt, dest);
+                let _ = sockets.rtp[i].try_send_to(&pkt[..len], dest);
             }
         }
+        if leg.out.playing.as_ref().is_some_and(|p| p.due <= now) && send_frame(leg, &mut pkt, sockets, i, now) {
+            leg.out.playing = None;
+            finished(i);
+        }
     }
+}
+
+/// Sends the next 20 ms of a prompt; whether the prompt is over.
+fn send_frame(leg: &mut LegState, pkt: &mut [u8; 1500], sockets: &Sockets, i: usize, now: Instant) -> bool {
+    let Some((codec, pt)) = leg.out.audio else { return true };
+    let Some(play) = leg.out.playing.as_mut() else { return true };
+    let Some(frame) = play.player.next_frame() else { return true };
+    let mut payload = [0u8; 400];
+    let n = match (codec, play.opus.as_mut()) {
+        (AudioCodec::Opus, Some(enc)) => match enc.encode(frame, &mut payload) {
+            Ok(n) => n,
+            Err(_) => return true,
+        },
+        (AudioCodec::Opus, None) => return true,
+        (law, _) => {
+            let compress = if law == AudioCodec::Pcma { g711::linear_to_alaw } else { g711::linear_to_ulaw };
+            for (b, s) in payload.iter_mut().zip(frame) {
+                *b = compress(*s);
+            }
+            frame.len()
+        }
+    };
+    let step = if codec == AudioCodec::Opus { 960 } else { 160 };
+    let marker = std::mem::take(&mut play.first);
+    play.due += std::time::Duration::from_millis(20);
+    let ts = match leg.out.last {
+        Some(s) if marker => s.ts.wrapping_add(elapsed_units(s.at, now, step)),
+        Some(s) => s.ts.wrapping_add(step),
+        None => super::leg::rand_ts(),
+    };
+    let len = build(pkt, &mut leg.out, pt, marker, ts, &payload[..n], now);
+    if let Some(dest) = leg.remote {
+        let _ = sockets.rtp[i].try_send_to(&pkt[..len], dest);
+    }
+    false
+}
+
+/// Timestamp units (at `step` per 20 ms) between two instants.
+fn elapsed_units(from: Instant, to: Instant, step: u32) -> u32 {
+    let frames = to.saturating_duration_since(from).as_millis() / 20;
+    u32::try_from(frames).unwrap_or(u32::MAX).max(1).wrapping_mul(step)
+}
+
+/// Writes an injected packet that continues the leg's outbound stream
+/// (next sequence number, same SSRC) into `pkt`; returns its length.
+fn build(pkt: &mut [u8], out: &mut Outbound, pt: u8, marker: bool, ts: u32, payload: &[u8], now: Instant) -> usize {
+    let last = out.last.unwrap_or(Sent { seq: 0, ts, ssrc: 0x5678_1234, at: now });
+    let seq = last.seq.wrapping_add(1);
+    out.seq_shift = out.seq_shift.wrapping_add(1);
+    pkt[0] = 0x80;
+    pkt[1] = (u8::from(marker) << 7) | pt;
+    pkt[2..4].copy_from_slice(&seq.to_be_bytes());
+    pkt[4..8].copy_from_slice(&ts.to_be_bytes());
+    pkt[8..12].copy_from_slice(&last.ssrc.to_be_bytes());
+    pkt[12..12 + payload.len()].copy_from_slice(payload);
+    out.last = Some(Sent { seq, ts, ssrc: last.ssrc, at: now });
+    12 + payload.len()
 }

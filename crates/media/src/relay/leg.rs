@@ -9,7 +9,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 use voxide_sdp::{AudioCodec, LegFormat};
 
-use crate::audio::{Codec, Transcoder};
+use crate::audio::{Codec, OpusEncoder, Prompt, PromptPlayer, Transcoder};
 use crate::dtmf::{Digit, DtmfReceiver, DtmfSender, InbandDetector};
 
 /// Digits are this far apart, and played this loud (dB below 0 dBm0).
@@ -112,6 +112,7 @@ impl LegState {
         let g711 = matches!(format.audio, Some((AudioCodec::Pcmu | AudioCodec::Pcma, _)));
         self.tones = (format.dtmf.is_none() && g711).then(|| InbandDetector::new(8000));
         self.out.dtmf_pt = format.dtmf;
+        self.out.audio = format.audio;
     }
 }
 
@@ -132,9 +133,21 @@ pub(super) struct Queued {
     pub ts: u32,
 }
 
+/// A prompt being played to a leg, a 20 ms frame at a time.
+pub(super) struct Playback {
+    pub player: PromptPlayer,
+    pub due: Instant,
+    pub first: bool,
+    /// Opus legs need their own encoder.
+    pub opus: Option<OpusEncoder>,
+}
+
 #[derive(Default)]
 pub(super) struct Outbound {
     pub dtmf_pt: Option<u8>,
+    /// The leg's audio codec and payload type, for prompts.
+    pub audio: Option<(AudioCodec, u8)>,
+    pub playing: Option<Playback>,
     /// Added to the sequence numbers of relayed packets: each injected
     /// packet takes a number, each dropped one gives its number back, so the
     /// leg sees one gap-free sequence.
@@ -145,12 +158,24 @@ pub(super) struct Outbound {
 
 impl Outbound {
     pub fn next_due(&self) -> Option<Instant> {
-        self.queue.front().map(|q| q.due)
+        let digit = self.queue.front().map(|q| q.due);
+        let frame = self.playing.as_ref().map(|p| p.due);
+        digit.into_iter().chain(frame).min()
     }
 
-    /// Whether digits are being played: relayed audio is held back meanwhile.
+    /// Whether digits or a prompt are being played: relayed audio is held
+    /// back meanwhile.
     pub fn busy(&self) -> bool {
-        !self.queue.is_empty()
+        !self.queue.is_empty() || self.playing.is_some()
+    }
+
+    /// Starts playing `prompt` (8 kHz) now, replacing one in progress.
+    pub fn play(&mut self, prompt: Prompt, now: Instant) {
+        let opus = match self.audio {
+            Some((AudioCodec::Opus, _)) => OpusEncoder::new(8000, 1).ok(),
+            _ => None,
+        };
+        self.playing = Some(Playback { player: prompt.player(20), due: now, first: true, opus });
     }
 
     /// Schedules `digits` as RFC 4733 events after whatever is queued.
@@ -184,7 +209,7 @@ fn elapsed_units(from: Instant, to: Instant) -> u32 {
 }
 
 /// A starting timestamp for a stream the switch begins itself.
-fn rand_ts() -> u32 {
+pub(super) fn rand_ts() -> u32 {
     let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
     nanos.rotate_left(13)
 }

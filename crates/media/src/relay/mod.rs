@@ -22,13 +22,17 @@ use tokio::time::Instant;
 
 use voxide_sdp::LegFormat;
 
+use crate::audio::{Prompt, VadConfig, VadEvent};
 use crate::pool::PortPool;
 use crate::recorder::Recorder;
 use crate::{MediaError, MediaStats};
 use leg::LegState;
+pub use listen::AudioChunk;
+use listen::Listener;
 
 mod forward;
 mod leg;
+mod listen;
 
 /// The two sides of a call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -56,13 +60,20 @@ pub enum MediaEvent {
     /// `leg` sent a digit (RFC 4733 events or in-band tones); reported
     /// once, when the tone ends.
     Dtmf { id: u64, leg: Leg, digit: char, duration_ms: u32 },
+    /// The voice-activity detector of a listened-to leg found speech or
+    /// silence; times are ms since listening began.
+    Speech { id: u64, leg: Leg, event: VadEvent },
+    /// A prompt played to `leg` has been sent in full.
+    PlaybackDone { id: u64, leg: Leg },
 }
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct RelayConfig {
     pub id: u64,
     pub bind_ip: IpAddr,
     pub rtp_timeout: Duration,
+    /// Voice-activity detection on legs the relay listens to.
+    pub vad: VadConfig,
 }
 
 enum Command {
@@ -76,6 +87,16 @@ enum Command {
         a: LegFormat,
         b: LegFormat,
     },
+    /// Play a prompt (8 kHz) to `leg` in its codec; relayed audio toward it
+    /// is held back until the prompt ends.
+    Play {
+        leg: Leg,
+        prompt: Prompt,
+    },
+    /// Stop a prompt playing to `leg`.
+    StopPlaying {
+        leg: Leg,
+    },
     /// Play digits to `leg` as RFC 4733 events.
     SendDtmf {
         leg: Leg,
@@ -86,9 +107,14 @@ enum Command {
     Hold {
         on: bool,
     },
-    /// Start mixing both legs into a WAV file.
+    /// Decode both legs, detect speech, and hand the audio to `sink`.
+    Listen {
+        sink: mpsc::Sender<AudioChunk>,
+    },
+    /// Start recording into a WAV file: both legs mixed, or one leg.
     Record {
         path: std::path::PathBuf,
+        leg: Option<Leg>,
     },
     /// Stop; report the recording's length.
     Close {
@@ -150,13 +176,14 @@ impl Relay {
         let sockets = Sockets { rtp: [rtp_a, rtp_b], rtcp: [rtcp_a, rtcp_b] };
         stats.active_relays.fetch_add(1, Ordering::Relaxed);
         let pool = pool.clone();
+        let id = config.id;
         let task = tokio::spawn(async move {
             run(config, sockets, rx, &stats, events).await;
             stats.active_relays.fetch_sub(1, Ordering::Relaxed);
             pool.give_back(port_a);
             pool.give_back(port_b);
         });
-        Ok(Relay { id: config.id, local, commands: tx, task })
+        Ok(Relay { id, local, commands: tx, task })
     }
 
     pub fn id(&self) -> u64 {
@@ -188,9 +215,31 @@ impl Relay {
         let _ = self.commands.send(Command::Hold { on });
     }
 
+    /// Decodes both legs from now on: speech and silence are reported as
+    /// events, and the audio goes to `sink` in 100 ms chunks (dropped when
+    /// `sink` is full).
+    pub fn listen(&self, sink: mpsc::Sender<AudioChunk>) {
+        let _ = self.commands.send(Command::Listen { sink });
+    }
+
     /// Records both legs, mixed, to `path` (a WAV file) from now on.
     pub fn record(&self, path: std::path::PathBuf) {
-        let _ = self.commands.send(Command::Record { path });
+        let _ = self.commands.send(Command::Record { path, leg: None });
+    }
+
+    /// Records what `leg` says (only that leg) to `path` from now on.
+    pub fn record_leg(&self, path: std::path::PathBuf, leg: Leg) {
+        let _ = self.commands.send(Command::Record { path, leg: Some(leg) });
+    }
+
+    /// Plays `prompt` (8 kHz samples) to `leg`; `MediaEvent::PlaybackDone`
+    /// follows when it has all been sent.
+    pub fn play(&self, leg: Leg, prompt: Prompt) {
+        let _ = self.commands.send(Command::Play { leg, prompt });
+    }
+
+    pub fn stop_playing(&self, leg: Leg) {
+        let _ = self.commands.send(Command::StopPlaying { leg });
     }
 
     /// Stops the relay, finishing any recording; returns its length in
@@ -211,6 +260,7 @@ struct State {
     recorder: Option<Recorder>,
     /// Where a transcoded payload is made before it replaces the original.
     scratch: [u8; 1500],
+    listener: Option<Box<Listener>>,
 }
 
 async fn run(
@@ -221,15 +271,23 @@ async fn run(
     events: mpsc::UnboundedSender<MediaEvent>,
 ) {
     let start = Instant::now();
-    let mut st =
-        State { legs: [LegState::new(start), LegState::new(start)], hold: false, recorder: None, scratch: [0; 1500] };
+    let mut st = State {
+        legs: [LegState::new(start), LegState::new(start)],
+        hold: false,
+        recorder: None,
+        scratch: [0; 1500],
+        listener: None,
+    };
     let mut buf = [0u8; 2048];
     let mut check = tokio::time::interval(Duration::from_secs(1));
     let mut timed_out = [false, false];
     let report = |leg: usize, e: forward::Heard| {
         let leg = if leg == 0 { Leg::A } else { Leg::B };
-        let forward::Heard::Digit { digit, duration_ms } = e;
-        let _ = events.send(MediaEvent::Dtmf { id: config.id, leg, digit, duration_ms });
+        let event = match e {
+            forward::Heard::Digit { digit, duration_ms } => MediaEvent::Dtmf { id: config.id, leg, digit, duration_ms },
+            forward::Heard::Speech(event) => MediaEvent::Speech { id: config.id, leg, event },
+        };
+        let _ = events.send(event);
     };
     loop {
         let due = st.legs.iter().filter_map(|l| l.out.next_due()).min();
@@ -259,11 +317,17 @@ async fn run(
                         st.legs.iter_mut().for_each(|l| l.last_heard = now);
                     }
                 }
-                Some(Command::Record { path }) => match Recorder::create(&path, Instant::now().into_std()) {
+                Some(Command::Listen { sink }) => st.listener = Some(Box::new(Listener::new(sink, &config.vad))),
+                Some(Command::Play { leg, prompt }) => st.legs[leg.index()].out.play(prompt, Instant::now()),
+                Some(Command::StopPlaying { leg }) => st.legs[leg.index()].out.playing = None,
+                Some(Command::Record { path, leg }) => match Recorder::create(&path, Instant::now().into_std(), leg.map(Leg::index)) {
                     Ok(r) => st.recorder = Some(r),
                     Err(e) => tracing::warn!(path = %path.display(), cause = %e, "cannot record call"),
                 },
                 Some(Command::Close { done }) => {
+                    if let Some(l) = st.listener.take() {
+                        l.finish(|i, e| report(i, forward::Heard::Speech(e)));
+                    }
                     let secs = st.recorder.take().and_then(|r| r.finish().ok());
                     let _ = done.send(secs);
                     return;
@@ -273,7 +337,10 @@ async fn run(
             Ok(()) = sockets.rtp[1].readable() => forward::drain(&mut st, 1, false, &mut buf, &sockets, stats, &report),
             Ok(()) = sockets.rtcp[0].readable() => forward::drain(&mut st, 0, true, &mut buf, &sockets, stats, &report),
             Ok(()) = sockets.rtcp[1].readable() => forward::drain(&mut st, 1, true, &mut buf, &sockets, stats, &report),
-            () = sleep_until_some(due) => forward::send_due(&mut st, &sockets, Instant::now()),
+            () = sleep_until_some(due) => forward::send_due(&mut st, &sockets, Instant::now(), |i| {
+                let leg = if i == 0 { Leg::A } else { Leg::B };
+                let _ = events.send(MediaEvent::PlaybackDone { id: config.id, leg });
+            }),
             _ = check.tick() => {
                 for (i, l) in st.legs.iter_mut().enumerate() {
                     l.poll_digits(Instant::now(), |e| report(i, e));

@@ -18,7 +18,7 @@ pub const SAMPLES: usize = 160;
 
 pub fn engine(ports: (u16, u16), rtp_timeout: Duration) -> (MediaEngine, mpsc::UnboundedReceiver<MediaEvent>) {
     let (tx, rx) = mpsc::unbounded_channel();
-    let config = MediaConfig { bind_ip: LOCALHOST, public_ip: LOCALHOST, ports, rtp_timeout };
+    let config = MediaConfig { bind_ip: LOCALHOST, public_ip: LOCALHOST, ports, rtp_timeout, vad: Default::default() };
     (MediaEngine::new(config, tx), rx)
 }
 
