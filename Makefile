@@ -20,3 +20,9 @@ bench:
 	scripts/deps.sh run
 	cargo bench -p voxide-registrar --bench register
 	benches/register.sh
+
+# RTP relayed by Voxide, by rtpengine (userspace only) and by a bare echo relay,
+# side by side (benches/README.md, section 5).
+.PHONY: bench-media
+bench-media:
+	benches/media.sh

@@ -8,16 +8,25 @@
 //! what arrived: RTP loss, jitter and one-way latency. It reports a line
 //! per second while running and a table (and `--json`) at the end.
 //!
+//! `voxide-loadgen relay` sends the same RTP streams through a bare media
+//! relay instead, rtpengine or `voxide-loadgen echo-server`, to compare
+//! the switch with them.
+//!
 //! Layout: `cli` (arguments), `provision` (REST), `sipmsg` (SIP messages
 //! in and out), `ua` (sans-IO registration, calling and answering legs),
 //! `rtp` (sans-IO RTP sending and accounting), `engine` (the sans-IO core
 //! tying them together), `run` (sockets, pacing, the event loop),
-//! `report`, `histogram`, `sysstat` (`/proc`).
+//! `report`, `histogram`, `sysstat` (`/proc`); `relay` (the relay mode:
+//! its core, driver and report, and rtpengine's NG protocol over
+//! `bencode`) and `echo` (the echo relay).
 
+mod bencode;
 mod cli;
+mod echo;
 mod engine;
 mod histogram;
 mod provision;
+mod relay;
 mod report;
 mod rtp;
 mod run;
@@ -30,12 +39,18 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::Parser;
 
-use crate::cli::Args;
+use crate::cli::{Args, Cli, Mode, RelayArgs};
+use crate::relay::report::RelayReport;
 use crate::report::Report;
 
 fn main() -> ExitCode {
-    let args = Args::parse();
-    match run_all(&args) {
+    let cli = Cli::parse();
+    let outcome = match &cli.mode {
+        None => run_all(&cli.switch),
+        Some(Mode::Relay(args)) => run_relay(args),
+        Some(Mode::EchoServer(args)) => echo::serve(args).map(|()| true),
+    };
+    match outcome {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::from(1),
         Err(e) => {
@@ -69,6 +84,23 @@ fn run_all(args: &Args) -> anyhow::Result<bool> {
         let users: Vec<(String, String)> = names.into_iter().map(|n| (n, password.clone())).collect();
         let (engine, timings, watch) = run::run(args, &users).await?;
         anyhow::Ok(Report::build(args, &engine, &timings, &watch, users.len()))
+    })?;
+    print!("{}", report.table());
+    if let Some(path) = &args.json {
+        let text = serde_json::to_string_pretty(&report)?;
+        std::fs::write(path, text + "\n").with_context(|| format!("writing {}", path.display()))?;
+    }
+    Ok(report.passed)
+}
+
+/// The relay mode; returns whether the run passed.
+fn run_relay(args: &RelayArgs) -> anyhow::Result<bool> {
+    args.validate()?;
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let local = tokio::task::LocalSet::new();
+    let report = local.block_on(&runtime, async {
+        let (calls, timings, watch) = relay::run::run(args).await?;
+        anyhow::Ok(RelayReport::build(args, &calls, &timings, &watch))
     })?;
     print!("{}", report.table());
     if let Some(path) = &args.json {

@@ -9,7 +9,7 @@ use serde::Serialize;
 use crate::cli::Args;
 use crate::engine::Engine;
 use crate::histogram::{Histogram, Summary};
-use crate::rtp::Loss;
+use crate::rtp::{Loss, Media};
 use crate::run::Watch;
 
 /// What happened so far.
@@ -48,6 +48,23 @@ pub struct Timings {
     /// Calls still in progress when the call phase ran out of time.
     pub unfinished: u64,
     pub wall_secs: f64,
+}
+
+impl Timings {
+    /// From the first call placed to the last, plus one gap at `rate`.
+    pub fn placing_secs(&self, rate: f64) -> f64 {
+        match (self.first_call, self.last_call) {
+            (Some(a), Some(b)) => b.duration_since(a).as_secs_f64() + 1.0 / rate,
+            _ => 0.0,
+        }
+    }
+
+    pub fn call_phase_secs(&self) -> f64 {
+        match (self.calls_start, self.calls_end) {
+            (Some(a), Some(b)) => b.duration_since(a).as_secs_f64(),
+            _ => 0.0,
+        }
+    }
 }
 
 /// The once-a-second line.
@@ -188,37 +205,10 @@ pub struct Host {
 impl Report {
     pub fn build(args: &Args, engine: &Engine, t: &Timings, watch: &Watch, users: usize) -> Report {
         let c = &engine.counters;
-        let book = engine.media.book.borrow();
-        let loss = book.loss();
-        let placing = match (t.first_call, t.last_call) {
-            (Some(a), Some(b)) => b.duration_since(a).as_secs_f64() + 1.0 / args.rate,
-            _ => 0.0,
-        };
-        let seconds = match (t.calls_start, t.calls_end) {
-            (Some(a), Some(b)) => b.duration_since(a).as_secs_f64(),
-            _ => 0.0,
-        };
-        let switch = match (watch.pid, watch.start, watch.end) {
-            (Some(pid), Some(start), Some(end)) => {
-                let cpu = end.cpu_secs - start.cpu_secs;
-                let peak = watch.peak_rss_kb.max(end.rss_kb);
-                Some(Switch {
-                    pid,
-                    cpu_secs: cpu,
-                    cpu_ms_per_call: if c.placed == 0 { 0.0 } else { 1000.0 * cpu / c.placed as f64 },
-                    cpu_ms_per_call_sec: if c.talk_secs > 0.0 { 1000.0 * cpu / c.talk_secs } else { 0.0 },
-                    rss_start_kb: start.rss_kb,
-                    rss_peak_kb: peak,
-                    rss_end_kb: end.rss_kb,
-                    rss_per_call_kb: peak.saturating_sub(start.rss_kb) as f64 / c.max_active.max(1) as f64,
-                })
-            }
-            _ => None,
-        };
-        let own_cpu = match watch.own {
-            [Some(a), Some(b)] => Some(b.cpu_secs - a.cpu_secs),
-            _ => None,
-        };
+        let loss = engine.media.loss();
+        let placing = t.placing_secs(args.rate);
+        let switch = Switch::measure(watch, c.placed, c.talk_secs, c.max_active);
+        let own_cpu = own_cpu(watch);
         let passed = c.failed == 0
             && t.unfinished == 0
             && c.placed == args.calls
@@ -247,35 +237,13 @@ impl Report {
                 unfinished: t.unfinished,
                 cps_achieved: if placing > 0.0 { c.placed as f64 / placing } else { 0.0 },
                 max_active: c.max_active,
-                seconds,
+                seconds: t.call_phase_secs(),
                 setup_ms: c.setup_us.summary(1000.0),
                 failures: c.failures.clone(),
             },
-            rtp: Rtp {
-                enabled: args.media(),
-                loss,
-                send_errors: engine.media.sender.send_errors,
-                local_drops: watch.own_drops,
-                jitter_ms: book.totals.jitter_us.summary(1000.0),
-                latency_ms: book.totals.latency_us.summary(1000.0),
-            },
+            rtp: Rtp::measure(&engine.media, watch, args.media()),
             loadgen: Loadgen { wall_secs: t.wall_secs, cpu_secs: own_cpu },
-            host: match watch.host {
-                [Some(a), Some(b)] if b.total_secs > a.total_secs => {
-                    let busy = b.busy_secs - a.busy_secs;
-                    let switch_cpu = switch.as_ref().map_or(0.0, |s| s.cpu_secs);
-                    Some(Host {
-                        cpus: b.cpus,
-                        busy_pct: 100.0 * busy / (b.total_secs - a.total_secs),
-                        others_cpu_secs: (busy - switch_cpu - own_cpu.unwrap_or(0.0)).max(0.0),
-                        udp_rcvbuf_drops: match watch.udp_drops {
-                            [Some(a), Some(b)] => Some(b.saturating_sub(a)),
-                            _ => None,
-                        },
-                    })
-                }
-                _ => None,
-            },
+            host: Host::measure(watch, switch.as_ref().map_or(0.0, |s| s.cpu_secs), own_cpu),
             switch,
             sip: Sip { bad_datagrams: c.bad_sip, send_errors: c.sip_send_errors },
         }
@@ -286,17 +254,9 @@ impl Report {
         let r = &self.registrations;
         let c = &self.calls;
         let p = &self.rtp;
-        let pct = |s: &Summary| format!("p50 {:.2}  p95 {:.2}  p99 {:.2}  max {:.2} ms", s.p50, s.p95, s.p99, s.max);
-        let map = |m: &BTreeMap<String, u64>| {
-            if m.is_empty() {
-                "none".to_owned()
-            } else {
-                m.iter().map(|(k, v)| format!("{k}: {v}")).collect::<Vec<_>>().join(", ")
-            }
-        };
         let mut rows: Vec<(&str, String)> = vec![
             ("registrations", format!("{}/{} in {:.2} s ({:.1}/s)", r.registered, self.users, r.seconds, r.per_sec)),
-            ("register failures", map(&r.failures)),
+            ("register failures", counts(&r.failures)),
             (
                 "sip trouble",
                 format!("{} unusable datagrams, {} send errors", self.sip.bad_datagrams, self.sip.send_errors),
@@ -309,53 +269,164 @@ impl Report {
                 ),
             ),
             ("calls/s achieved", format!("{:.1} (most concurrent: {})", c.cps_achieved, c.max_active)),
-            ("setup latency", pct(&c.setup_ms)),
-            ("call failures", map(&c.failures)),
+            ("setup latency", percentiles(&c.setup_ms)),
+            ("call failures", counts(&c.failures)),
         ];
-        if p.enabled {
-            let l = &p.loss;
-            rows.push((
+        rows.extend(p.rows());
+        if let Some(s) = &self.switch {
+            rows.extend(s.rows("switch cpu", "switch rss"));
+        }
+        rows.extend(machine_rows(&self.loadgen, self.host.as_ref()));
+        rows.push(("result", if self.passed { "PASS".into() } else { "FAIL".into() }));
+        render(&rows)
+    }
+}
+
+impl Switch {
+    /// The process at `watch.pid` over the call phase; `talk_secs` is the
+    /// answered time of the calls.
+    pub fn measure(watch: &Watch, placed: u64, talk_secs: f64, max_active: u64) -> Option<Switch> {
+        let (pid, start, end) = (watch.pid?, watch.start?, watch.end?);
+        let cpu = end.cpu_secs - start.cpu_secs;
+        let peak = watch.peak_rss_kb.max(end.rss_kb);
+        Some(Switch {
+            pid,
+            cpu_secs: cpu,
+            cpu_ms_per_call: if placed == 0 { 0.0 } else { 1000.0 * cpu / placed as f64 },
+            cpu_ms_per_call_sec: if talk_secs > 0.0 { 1000.0 * cpu / talk_secs } else { 0.0 },
+            rss_start_kb: start.rss_kb,
+            rss_peak_kb: peak,
+            rss_end_kb: end.rss_kb,
+            rss_per_call_kb: peak.saturating_sub(start.rss_kb) as f64 / max_active.max(1) as f64,
+        })
+    }
+
+    /// Table rows, with their labels.
+    pub fn rows(&self, cpu: &'static str, rss: &'static str) -> [(&'static str, String); 2] {
+        [
+            (
+                cpu,
+                format!(
+                    "{:.2} s ({:.2} ms per call, {:.3} ms per call-second)",
+                    self.cpu_secs, self.cpu_ms_per_call, self.cpu_ms_per_call_sec
+                ),
+            ),
+            (
+                rss,
+                format!(
+                    "{} KiB at start, {} KiB peak, {} KiB at end ({:.1} KiB per concurrent call)",
+                    self.rss_start_kb, self.rss_peak_kb, self.rss_end_kb, self.rss_per_call_kb
+                ),
+            ),
+        ]
+    }
+}
+
+impl Rtp {
+    pub fn measure(media: &Media, watch: &Watch, enabled: bool) -> Rtp {
+        let book = media.book.borrow();
+        Rtp {
+            enabled,
+            loss: book.loss(),
+            send_errors: media.sender.send_errors,
+            local_drops: watch.own_drops,
+            jitter_ms: book.totals.jitter_us.summary(1000.0),
+            latency_ms: book.totals.latency_us.summary(1000.0),
+        }
+    }
+
+    pub fn rows(&self) -> Vec<(&'static str, String)> {
+        if !self.enabled {
+            return Vec::new();
+        }
+        let l = &self.loss;
+        vec![
+            (
                 "rtp packets",
                 format!(
                     "{} sent, {} received, {} lost ({:.3} %) in {} streams ({} with loss); {} reordered, {} late, {} send errors",
-                    l.sent, l.received, l.lost, l.loss_pct, l.streams, l.streams_with_loss, l.reordered, l.late, p.send_errors
+                    l.sent,
+                    l.received,
+                    l.lost,
+                    l.loss_pct,
+                    l.streams,
+                    l.streams_with_loss,
+                    l.reordered,
+                    l.late,
+                    self.send_errors
                 ),
-            ));
-            rows.push(("rtp drops", format!("{} by our own receive buffers", p.local_drops)));
-            rows.push(("rtp jitter", pct(&p.jitter_ms)));
-            rows.push(("rtp latency", pct(&p.latency_ms)));
-        }
-        if let Some(s) = &self.switch {
-            rows.push((
-                "switch cpu",
-                format!(
-                    "{:.2} s ({:.2} ms per call, {:.3} ms per call-second)",
-                    s.cpu_secs, s.cpu_ms_per_call, s.cpu_ms_per_call_sec
-                ),
-            ));
-            rows.push((
-                "switch rss",
-                format!(
-                    "{} KiB at start, {} KiB peak, {} KiB at end ({:.1} KiB per concurrent call)",
-                    s.rss_start_kb, s.rss_peak_kb, s.rss_end_kb, s.rss_per_call_kb
-                ),
-            ));
-        }
-        let cpu = self.loadgen.cpu_secs.map_or("?".to_owned(), |s| format!("{s:.2} s"));
-        rows.push(("loadgen", format!("{:.1} s wall, {cpu} CPU in the call phase", self.loadgen.wall_secs)));
-        if let Some(h) = &self.host {
-            rows.push((
-                "host",
-                format!(
-                    "{} CPUs {:.0} % busy, {:.2} CPU s used by other processes, {} UDP receive-buffer drops",
-                    h.cpus,
-                    h.busy_pct,
-                    h.others_cpu_secs,
-                    h.udp_rcvbuf_drops.map_or("?".into(), |d| d.to_string())
-                ),
-            ));
-        }
-        rows.push(("result", if self.passed { "PASS".into() } else { "FAIL".into() }));
-        rows.iter().map(|(k, v)| format!("{k:<18} {v}\n")).collect()
+            ),
+            ("rtp drops", format!("{} by our own receive buffers", self.local_drops)),
+            ("rtp jitter", percentiles(&self.jitter_ms)),
+            ("rtp latency", percentiles(&self.latency_ms)),
+        ]
     }
+}
+
+impl Host {
+    /// The machine over the call phase, less `measured_cpu_secs` (the
+    /// process under test) and `own_cpu` (ours).
+    pub fn measure(watch: &Watch, measured_cpu_secs: f64, own_cpu: Option<f64>) -> Option<Host> {
+        let [Some(a), Some(b)] = watch.host else {
+            return None;
+        };
+        if b.total_secs <= a.total_secs {
+            return None;
+        }
+        let busy = b.busy_secs - a.busy_secs;
+        Some(Host {
+            cpus: b.cpus,
+            busy_pct: 100.0 * busy / (b.total_secs - a.total_secs),
+            others_cpu_secs: (busy - measured_cpu_secs - own_cpu.unwrap_or(0.0)).max(0.0),
+            udp_rcvbuf_drops: match watch.udp_drops {
+                [Some(a), Some(b)] => Some(b.saturating_sub(a)),
+                _ => None,
+            },
+        })
+    }
+}
+
+/// The load generator's own CPU time over the call phase.
+pub fn own_cpu(watch: &Watch) -> Option<f64> {
+    match watch.own {
+        [Some(a), Some(b)] => Some(b.cpu_secs - a.cpu_secs),
+        _ => None,
+    }
+}
+
+/// The `loadgen` and `host` rows.
+pub fn machine_rows(loadgen: &Loadgen, host: Option<&Host>) -> Vec<(&'static str, String)> {
+    let cpu = loadgen.cpu_secs.map_or("?".to_owned(), |s| format!("{s:.2} s"));
+    let mut rows = vec![("loadgen", format!("{:.1} s wall, {cpu} CPU in the call phase", loadgen.wall_secs))];
+    if let Some(h) = host {
+        rows.push((
+            "host",
+            format!(
+                "{} CPUs {:.0} % busy, {:.2} CPU s used by other processes, {} UDP receive-buffer drops",
+                h.cpus,
+                h.busy_pct,
+                h.others_cpu_secs,
+                h.udp_rcvbuf_drops.map_or("?".into(), |d| d.to_string())
+            ),
+        ));
+    }
+    rows
+}
+
+pub fn percentiles(s: &Summary) -> String {
+    format!("p50 {:.2}  p95 {:.2}  p99 {:.2}  max {:.2} ms", s.p50, s.p95, s.p99, s.max)
+}
+
+/// `cause: count, …`, or `none`.
+pub fn counts(m: &BTreeMap<String, u64>) -> String {
+    if m.is_empty() {
+        "none".to_owned()
+    } else {
+        m.iter().map(|(k, v)| format!("{k}: {v}")).collect::<Vec<_>>().join(", ")
+    }
+}
+
+/// One `name  value` line per row.
+pub fn render(rows: &[(&str, String)]) -> String {
+    rows.iter().map(|(k, v)| format!("{k:<18} {v}\n")).collect()
 }

@@ -3,7 +3,7 @@
 //! switch's measurements.
 
 use std::cell::RefCell;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
@@ -38,14 +38,14 @@ pub struct Watch {
 }
 
 impl Watch {
-    fn sample(&mut self) -> Option<Sample> {
+    pub fn sample(&mut self) -> Option<Sample> {
         let s = sysstat::sample(&self.pid?.to_string())?;
         self.peak_rss_kb = self.peak_rss_kb.max(s.rss_kb);
         Some(s)
     }
 
     /// Readings at the start (`at` 0) or end (1) of the call phase.
-    fn mark(&mut self, at: usize) {
+    pub fn mark(&mut self, at: usize) {
         let switch = self.sample();
         if at == 0 {
             self.start = switch
@@ -77,7 +77,7 @@ pub async fn run(args: &Args, users: &[(String, String)]) -> anyhow::Result<(Eng
         // `try_send_to` refuses until the socket is known to be writable.
         sock.writable().await?;
         agents.push(User { name: name.clone(), password: password.clone(), local: sock.local_addr()? });
-        tokio::task::spawn_local(sip_reader(sock.clone(), i as u32, tx.clone()));
+        tokio::task::spawn_local(datagram_reader(sock.clone(), i as u32, tx.clone()));
         sip.push(sock);
     }
     drop(tx);
@@ -89,14 +89,7 @@ pub async fn run(args: &Args, users: &[(String, String)]) -> anyhow::Result<(Eng
         setup_timeout: Duration::from_secs(args.setup_timeout_secs),
         expires: args.expires,
     };
-    let mut rtp = Vec::new();
-    for _ in 0..args.rtp_sockets {
-        let sock = UdpSocket::bind((args.local_ip, 0)).await.context("binding an RTP socket")?;
-        // Best effort: the default buffer still works, with less slack.
-        let _ = socket2::SockRef::from(&sock).set_recv_buffer_size(args.rtp_rcvbuf);
-        sock.writable().await?;
-        rtp.push(Rc::new(sock));
-    }
+    let rtp = bind_rtp(args.local_ip, args.rtp_sockets, args.rtp_rcvbuf).await?;
     let rtp_addrs = rtp.iter().map(|s| s.local_addr()).collect::<Result<Vec<_>, _>>()?;
     let rtp_ports = rtp_addrs.iter().map(SocketAddr::port).collect();
     let mut engine = Engine::new(settings, agents, rtp_addrs, args.media());
@@ -202,12 +195,28 @@ fn flush(engine: &mut Engine, sip: &[Rc<UdpSocket>], switch: SocketAddr) {
     }
 }
 
-async fn sip_reader(sock: Rc<UdpSocket>, user: u32, tx: mpsc::UnboundedSender<(u32, Vec<u8>)>) {
+/// Our RTP sockets: `count` of them on `ip`, each with a receive buffer of
+/// `rcvbuf` bytes where the kernel allows it. Every stream shares them.
+pub async fn bind_rtp(ip: IpAddr, count: u16, rcvbuf: usize) -> anyhow::Result<Vec<Rc<UdpSocket>>> {
+    let mut rtp = Vec::with_capacity(count.into());
+    for _ in 0..count {
+        let sock = UdpSocket::bind((ip, 0)).await.context("binding an RTP socket")?;
+        // Best effort: the default buffer still works, with less slack.
+        let _ = socket2::SockRef::from(&sock).set_recv_buffer_size(rcvbuf);
+        // `try_send_to` refuses until the socket is known to be writable.
+        sock.writable().await?;
+        rtp.push(Rc::new(sock));
+    }
+    Ok(rtp)
+}
+
+/// Hands every datagram arriving on `sock` to `tx`, tagged with `tag`.
+pub async fn datagram_reader(sock: Rc<UdpSocket>, tag: u32, tx: mpsc::UnboundedSender<(u32, Vec<u8>)>) {
     let mut buf = vec![0u8; 65_536];
     loop {
         match sock.recv_from(&mut buf).await {
             Ok((n, _)) => {
-                if tx.send((user, buf[..n].to_vec())).is_err() {
+                if tx.send((tag, buf[..n].to_vec())).is_err() {
                     return;
                 }
             }
@@ -217,7 +226,7 @@ async fn sip_reader(sock: Rc<UdpSocket>, user: u32, tx: mpsc::UnboundedSender<(u
 }
 
 /// Reads every datagram waiting on an RTP socket into the book, in batches.
-async fn rtp_reader(sock: Rc<UdpSocket>, book: Rc<RefCell<RtpBook>>, clock: Instant) {
+pub async fn rtp_reader(sock: Rc<UdpSocket>, book: Rc<RefCell<RtpBook>>, clock: Instant) {
     let mut buf = [0u8; 2048];
     loop {
         if sock.readable().await.is_err() {
