@@ -8,6 +8,7 @@
 //! `page` (limit/offset), `openapi` (the route table and its document).
 
 mod auth;
+mod calls;
 mod cdrs;
 mod contacts;
 mod dids;
@@ -28,7 +29,7 @@ use axum::Router;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::header::CONTENT_TYPE;
 use axum::response::IntoResponse;
-use axum::routing::get;
+use axum::routing::{get, post};
 use tokio_util::sync::CancellationToken;
 use tower::Layer;
 use tower_http::normalize_path::NormalizePathLayer;
@@ -48,6 +49,8 @@ pub struct AppState {
     /// The `providers` row of `provider`.
     pub provider_id: i64,
     pub recordings_dir: PathBuf,
+    /// WAV prompts `POST /api/calls/{uuid}/play/` may name.
+    pub prompts_dir: PathBuf,
 }
 
 impl AppState {
@@ -81,6 +84,11 @@ pub fn router(state: AppState, options: &HttpOptions) -> Router {
         .route("/api/registrations", get(registrations::list))
         .route("/api/contacts", get(contacts::list).post(contacts::create))
         .route("/api/contacts/{id}", get(contacts::get).delete(contacts::delete))
+        .route("/api/calls", get(calls::list))
+        .route("/api/calls/{uuid}", get(calls::get).delete(calls::hangup))
+        .route("/api/calls/{uuid}/dtmf", post(calls::dtmf))
+        .route("/api/calls/{uuid}/play", post(calls::play))
+        .route("/api/calls/{uuid}/record", post(calls::record))
         .route("/api/media/{*path}", get(media::serve))
         .route("/api/events", get(events::stream))
         .route("/api/openapi.json", get(openapi_json))

@@ -44,6 +44,17 @@ pub const ROUTES: &[RouteDoc] = &[
     r("post", "/api/contacts/", "Add a contact (name, number)", true),
     r("get", "/api/contacts/{id}/", "Get a contact", true),
     r("delete", "/api/contacts/{id}/", "Delete a contact", true),
+    r("get", "/api/calls/", "List calls in progress", true),
+    r("get", "/api/calls/{uuid}/", "Get a call in progress by call_uuid", true),
+    r("delete", "/api/calls/{uuid}/", "Hang up a call (MANAGER_REQUEST)", true),
+    r("post", "/api/calls/{uuid}/dtmf/", "Send RFC 4733 digits to one side (digits, side, duration_ms)", true),
+    r(
+        "post",
+        "/api/calls/{uuid}/play/",
+        "Play a WAV prompt from the prompts directory to one side (prompt, side)",
+        true,
+    ),
+    r("post", "/api/calls/{uuid}/record/", "Start recording a call in progress", true),
     r("get", "/api/media/{path}", "Download a recording (range requests supported)", true),
     r(
         "get",

@@ -18,6 +18,8 @@ pub enum HangupCause {
     MediaTimeout,
     RecoveryOnTimerExpire,
     SystemShutdown,
+    /// Hung up through the API.
+    ManagerRequest,
     InvalidNumberFormat,
     IncompatibleDestination,
     ServiceUnavailable,
@@ -38,6 +40,7 @@ impl HangupCause {
             Self::MediaTimeout => "MEDIA_TIMEOUT",
             Self::RecoveryOnTimerExpire => "RECOVERY_ON_TIMER_EXPIRE",
             Self::SystemShutdown => "SYSTEM_SHUTDOWN",
+            Self::ManagerRequest => "MANAGER_REQUEST",
             Self::InvalidNumberFormat => "INVALID_NUMBER_FORMAT",
             Self::IncompatibleDestination => "INCOMPATIBLE_DESTINATION",
             Self::ServiceUnavailable => "SERVICE_UNAVAILABLE",
@@ -73,6 +76,7 @@ impl HangupCause {
             Self::InvalidNumberFormat => (484, "Address Incomplete"),
             Self::IncompatibleDestination => (488, "Not Acceptable Here"),
             Self::ServiceUnavailable | Self::SystemShutdown => (503, "Service Unavailable"),
+            Self::ManagerRequest => (487, "Request Terminated"),
             Self::NormalClearing | Self::NormalTemporaryFailure | Self::MediaTimeout => (500, "Server Internal Error"),
         }
     }

@@ -42,6 +42,10 @@ pub struct Trunk {
 pub(crate) struct CallInfo {
     pub(crate) uuid: String,
     pub(crate) tenant_id: i64,
+    pub(crate) direction: &'static str,
+    pub(crate) from: String,
+    pub(crate) to: String,
+    pub(crate) started: SystemTime,
     pub(crate) relay: Relay,
     /// `/api/media/…` path of the recording, when recorded.
     pub(crate) recording: Option<String>,
@@ -190,6 +194,10 @@ impl Driver {
         let info = CallInfo {
             uuid: uuid.clone(),
             tenant_id: attempt.tenant_id,
+            direction: attempt.direction,
+            from: attempt.from.clone(),
+            to: attempt.to.clone(),
+            started,
             relay,
             recording,
             answered: None,

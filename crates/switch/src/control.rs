@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use crate::call_control::{CallRequest, CallSide, LiveCall};
 use crate::directory::{Account, Directory};
 use crate::stats::Stats;
 
@@ -14,6 +15,7 @@ pub struct SwitchControl {
     media: Arc<voxide_media::MediaStats>,
     dropped_aors: tokio::sync::mpsc::UnboundedSender<String>,
     events: voxide_events::EventBus,
+    calls: tokio::sync::mpsc::UnboundedSender<CallRequest>,
 }
 
 impl SwitchControl {
@@ -23,15 +25,17 @@ impl SwitchControl {
         media: Arc<voxide_media::MediaStats>,
         dropped_aors: tokio::sync::mpsc::UnboundedSender<String>,
         events: voxide_events::EventBus,
+        calls: tokio::sync::mpsc::UnboundedSender<CallRequest>,
     ) -> Self {
-        Self { directory, stats, media, dropped_aors, events }
+        Self { directory, stats, media, dropped_aors, events, calls }
     }
 
     /// A control handle with no switch behind it (for tools and tests that
     /// only need the API).
     pub fn detached() -> Self {
         let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
-        Self::new(Directory::default(), Stats::shared(), Arc::default(), tx, voxide_events::EventBus::default())
+        let (calls, _) = tokio::sync::mpsc::unbounded_channel();
+        Self::new(Directory::default(), Stats::shared(), Arc::default(), tx, voxide_events::EventBus::default(), calls)
     }
 
     pub fn directory(&self) -> &Directory {
@@ -40,6 +44,40 @@ impl SwitchControl {
 
     pub fn stats(&self) -> &Stats {
         &self.stats
+    }
+
+    /// The calls in progress (empty when the switch is not running).
+    pub async fn calls(&self) -> Vec<LiveCall> {
+        self.ask(|reply| CallRequest::List { reply }).await.unwrap_or_default()
+    }
+
+    /// Hangs a call up (MANAGER_REQUEST); false when there is no such call.
+    pub async fn hangup(&self, uuid: &str) -> bool {
+        self.ask(|reply| CallRequest::Hangup { uuid: uuid.to_string(), reply }).await.unwrap_or(false)
+    }
+
+    /// Plays `digits` as RFC 4733 events to one side of a call.
+    pub async fn send_dtmf(&self, uuid: &str, side: CallSide, digits: &str, duration_ms: u32) -> bool {
+        let digits = digits.to_string();
+        self.ask(|reply| CallRequest::Dtmf { uuid: uuid.to_string(), side, digits, duration_ms, reply })
+            .await
+            .unwrap_or(false)
+    }
+
+    /// Plays a prompt to one side of a call.
+    pub async fn play(&self, uuid: &str, side: CallSide, prompt: voxide_media::audio::Prompt) -> bool {
+        self.ask(|reply| CallRequest::Play { uuid: uuid.to_string(), side, prompt, reply }).await.unwrap_or(false)
+    }
+
+    /// Records a call from now on; its `/api/media/…` path.
+    pub async fn record(&self, uuid: &str) -> Option<String> {
+        self.ask(|reply| CallRequest::Record { uuid: uuid.to_string(), reply }).await.flatten()
+    }
+
+    async fn ask<T>(&self, request: impl FnOnce(tokio::sync::oneshot::Sender<T>) -> CallRequest) -> Option<T> {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        self.calls.send(request(reply)).ok()?;
+        answer.await.ok()
     }
 
     /// Where the switch publishes call and registration events.

@@ -67,6 +67,7 @@ impl Driver {
         mut inbound: mpsc::Receiver<Inbound>,
         mut dropped_aors: mpsc::UnboundedReceiver<String>,
         mut media_events: mpsc::UnboundedReceiver<MediaEvent>,
+        mut call_requests: mpsc::UnboundedReceiver<crate::call_control::CallRequest>,
         shutdown: CancellationToken,
     ) {
         let mut housekeeping = tokio::time::interval(Duration::from_secs(1));
@@ -93,6 +94,7 @@ impl Driver {
                 }
                 Some(aor) = dropped_aors.recv() => self.registrar.drop_aor(&aor),
                 Some(event) = media_events.recv() => self.on_media_event(event),
+                Some(request) = call_requests.recv() => self.on_call_request(request),
                 _ = housekeeping.tick() => {
                     self.registrar.handle_timeout(Instant::now(), unix_now());
                     self.register_uplinks(Instant::now());

@@ -7,6 +7,7 @@
 //! binding writes), `directory` (credentials known to the registrar),
 //! `stats` (counters for `/metrics`), `control` (the handle the API holds).
 
+mod call_control;
 mod call_events;
 mod calls;
 mod cdr;
@@ -36,11 +37,13 @@ use voxide_registrar::{Registrar, RegistrarConfig};
 use voxide_sip::transaction::{TimerConfig, TransactionLayer};
 use voxide_store::{Store, StoreError};
 
+pub use call_control::{CallSide, LiveCall};
 pub use calls::Trunk;
 pub use control::{Features, SwitchControl};
 pub use directory::{Account, Directory};
 pub use stats::Stats;
 pub use voxide_events::{EventBus, EventKind};
+pub use voxide_media::audio::Prompt;
 
 /// The bound sockets the switch serves SIP on (the binary binds them).
 pub struct SipSockets {
@@ -131,7 +134,9 @@ pub async fn start(
     let media = MediaEngine::new(config.media.clone(), media_tx);
     let (aor_tx, aor_rx) = mpsc::unbounded_channel();
     let events = EventBus::new(config.events_buffer);
-    let control = SwitchControl::new(directory.clone(), stats.clone(), media.stats().clone(), aor_tx, events.clone());
+    let (calls_tx, calls_rx) = mpsc::unbounded_channel();
+    let control =
+        SwitchControl::new(directory.clone(), stats.clone(), media.stats().clone(), aor_tx, events.clone(), calls_tx);
     let (in_tx, in_rx) = mpsc::channel(4096);
     let udp = Arc::new(sockets.udp);
     let writers = transport::TcpWriters::default();
@@ -189,6 +194,6 @@ pub async fn start(
             ..Default::default()
         },
     };
-    let done = tokio::spawn(driver.run(in_rx, aor_rx, media_rx, shutdown));
+    let done = tokio::spawn(driver.run(in_rx, aor_rx, media_rx, calls_rx, shutdown));
     Ok(Switch { control, done })
 }

@@ -55,7 +55,7 @@ pub fn audible_secs(samples: &[f64]) -> f64 {
 pub struct Spectrum(Vec<Vec<f64>>);
 
 impl Spectrum {
-    const N: usize = 1024;
+    pub const N: usize = 1024;
 
     pub fn new(samples: &[f64]) -> Spectrum {
         let window: Vec<f64> =

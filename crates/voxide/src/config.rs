@@ -72,11 +72,18 @@ pub struct MediaSection {
     pub public_ip: String,
     /// Hang up a call when a leg sends no RTP for this long, in seconds.
     pub rtp_timeout_secs: u32,
+    /// WAV prompts the API may play into calls (any common format).
+    pub prompts_dir: String,
 }
 
 impl Default for MediaSection {
     fn default() -> Self {
-        Self { rtp_ports: "20000-30000".into(), public_ip: String::new(), rtp_timeout_secs: 60 }
+        Self {
+            rtp_ports: "20000-30000".into(),
+            public_ip: String::new(),
+            rtp_timeout_secs: 60,
+            prompts_dir: "data/prompts".into(),
+        }
     }
 }
 

@@ -1,0 +1,126 @@
+//! Call control over the API on a real call between two baresip phones:
+//! the call is listed, the callee is sent digits (it reports each one) and
+//! played a prompt (it hears it instead of the caller for the prompt's
+//! length), recording starts on request, and DELETE hangs up both phones
+//! with a MANAGER_REQUEST CDR. Bad input is refused naming the field.
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use reqwest::Method;
+use serde_json::{Value, json};
+use voxide_testkit::audio::{Spectrum, samples, tone};
+use voxide_testkit::{Baresip, Server};
+
+const BIN: &str = env!("CARGO_BIN_EXE_voxide");
+
+/// Blocks of what `phone` heard in which `hz` is stronger than `other`.
+fn blocks_where(phone: &Baresip, hz: f64, other: f64) -> usize {
+    samples(&phone.heard())
+        .chunks_exact(Spectrum::N)
+        .filter(|b| {
+            let s = Spectrum::new(b);
+            s.power(hz) > 10.0 * s.power(other)
+        })
+        .count()
+}
+
+#[test]
+fn a_live_call_is_listed_sent_digits_played_a_prompt_recorded_and_hung_up() {
+    let prompts = std::env::temp_dir().join(format!("voxide-prompts-{}", std::process::id()));
+    std::fs::create_dir_all(&prompts).unwrap();
+    let sox = Command::new("sox")
+        .args(["-n", "-r", "16000", "-c", "1", "-b", "16"])
+        .arg(prompts.join("beep.wav"))
+        .args(["synth", "1", "sine", "600", "vol", "0.5"])
+        .output()
+        .expect("run sox");
+    assert!(sox.status.success());
+    let prompts_dir = prompts.display().to_string();
+    let server = Server::start(
+        BIN,
+        &[
+            ("VOXIDE_SIP_DIGEST_SHA256", "false"),
+            ("VOXIDE_MEDIA_RTP_PORTS", "36000-36199"),
+            ("VOXIDE_MEDIA_PROMPTS_DIR", &prompts_dir),
+        ],
+    );
+    server.create_extension("1001", "secret-1001");
+    server.create_extension("1002", "secret-1002");
+    let account =
+        |user: &str, extra: &str| format!("<sip:{user}@{}>;auth_pass=secret-{user};regint=600{extra}", server.sip);
+    let mut caller = Baresip::phone(&account("1001", ""), &tone(server.dir(), 1000));
+    let mut callee = Baresip::phone(&account("1002", ";answermode=auto"), &tone(server.dir(), 800));
+    server.wait_for_binding("1001", &caller.log());
+    server.wait_for_binding("1002", &callee.log());
+    let within = Duration::from_secs(10);
+    caller.command("dial", &format!("sip:1002@{}", server.sip));
+    caller.wait_event("CALL_ESTABLISHED", within);
+    callee.wait_event("CALL_ESTABLISHED", within);
+
+    let (status, calls) = server.get("/api/calls/");
+    assert_eq!(status, 200, "{calls}");
+    let calls = calls.as_array().unwrap();
+    assert_eq!(calls.len(), 1, "{calls:?}");
+    let call = &calls[0];
+    assert_eq!(
+        (call["call_from"].as_str(), call["call_to"].as_str(), call["status"].as_str()),
+        (Some("1001"), Some("1002"), Some("answered"))
+    );
+    let uuid = call["call_uuid"].as_str().unwrap().to_string();
+    let (status, one) = server.get(&format!("/api/calls/{uuid}/"));
+    assert_eq!((status, one["call_uuid"].as_str()), (200, Some(uuid.as_str())));
+
+    // Bad input: each refusal names its field; unknown calls are 404.
+    let path = |action: &str| format!("/api/calls/{uuid}/{action}/");
+    let (status, body) = server.send_json(Method::POST, &path("dtmf"), &json!({ "digits": "12x", "side": "left" }));
+    assert_eq!(status, 400, "{body}");
+    assert!(body["digits"].is_array() && body["side"].is_array(), "{body}");
+    let (status, body) = server.send_json(Method::POST, &path("play"), &json!({ "prompt": "../../etc/passwd" }));
+    assert_eq!(status, 400, "{body}");
+    assert!(body["prompt"].is_array(), "{body}");
+    let (status, _) = server.send_json(Method::POST, "/api/calls/no-such-call/dtmf/", &json!({ "digits": "1" }));
+    assert_eq!(status, 404);
+
+    // Digits to the callee, as RFC 4733 events.
+    let (status, body) =
+        server.send_json(Method::POST, &path("dtmf"), &json!({ "digits": "159#", "duration_ms": 120 }));
+    assert_eq!(status, 202, "{body}");
+    let digits: String = callee
+        .events_until("CALL_DTMF_START", Instant::now() + Duration::from_secs(2))
+        .iter()
+        .map(|e: &Value| e["param"].as_str().unwrap_or("?").to_string())
+        .collect();
+    assert_eq!(digits, "159#", "{}", callee.log());
+
+    // A one-second prompt to the callee, then the caller again.
+    let (status, body) =
+        server.send_json(Method::POST, &path("play"), &json!({ "prompt": "beep.wav", "side": "callee" }));
+    assert_eq!((status, body["duration_ms"].as_u64()), (202, Some(1000)), "{body}");
+    std::thread::sleep(Duration::from_millis(1500));
+
+    let (status, body) = server.send_json(Method::POST, &path("record"), &json!({}));
+    assert_eq!(status, 200, "{body}");
+    let recording = body["recording"].as_str().unwrap().to_string();
+    std::thread::sleep(Duration::from_millis(1000));
+
+    let response = server.request(Method::DELETE, &format!("/api/calls/{uuid}/")).send().unwrap();
+    assert_eq!(response.status().as_u16(), 204);
+    caller.wait_event("CALL_CLOSED", within);
+    callee.wait_event("CALL_CLOSED", within);
+    caller.quit();
+    callee.quit();
+
+    // 1 s of prompt is 7 to 8 blocks of 128 ms; the caller's tone is the rest.
+    let prompt_blocks = blocks_where(&callee, 600.0, 1000.0);
+    let caller_blocks = blocks_where(&callee, 1000.0, 600.0);
+    assert!((5..=9).contains(&prompt_blocks), "the callee heard the prompt in {prompt_blocks} blocks");
+    assert!(caller_blocks > prompt_blocks, "and the caller the rest: {caller_blocks} blocks");
+
+    let cdr = server.last_cdr();
+    assert_eq!(cdr["hangup_cause"], "MANAGER_REQUEST", "{cdr}");
+    assert_eq!(cdr["recording"].as_str(), Some(recording.as_str()), "{cdr}");
+    let (status, calls) = server.get("/api/calls/");
+    assert_eq!((status, calls.as_array().map(Vec::len)), (200, Some(0)));
+    let _ = std::fs::remove_dir_all(prompts);
+}
