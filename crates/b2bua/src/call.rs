@@ -110,6 +110,8 @@ pub(crate) struct Call {
     /// settled on once B answered.
     a_offer: Option<voxide_sdp::Sdp>,
     formats: Option<media::Formats>,
+    /// What A was given in the switch's own early-media 183, if it was.
+    early_a: Option<voxide_sdp::LegFormat>,
     session_deadline: Option<Instant>,
     pending: Vec<Pending>,
     ended_at: Option<Instant>,
@@ -172,6 +174,7 @@ impl Call {
             session_interval: None,
             a_offer: None,
             formats: None,
+            early_a: None,
             session_deadline: None,
             pending: Vec::new(),
             ended_at: None,

@@ -252,6 +252,19 @@ impl B2bua {
         self.absorb(id, out);
     }
 
+    /// Opens early media toward the caller of a ringing call (a 183 with
+    /// SDP from the switch), so a prompt can be played before the answer.
+    /// False when the call is not ringing or had it already.
+    pub fn early_media(&mut self, id: u64) -> bool {
+        let out = match self.calls.get_mut(&id) {
+            Some(call) => call.early_media(&self.config),
+            None => return false,
+        };
+        let sent = !out.is_empty();
+        self.absorb(id, out);
+        sent
+    }
+
     pub fn poll_timeout(&self) -> Option<Instant> {
         self.timers.first().map(|(at, _)| *at)
     }

@@ -78,11 +78,19 @@ impl Driver {
                 let _ = reply.send(call.is_some());
             }
             CallRequest::Play { uuid, side, prompt, reply } => {
-                let call = self.call_id(&uuid).and_then(|id| self.calls.get(&id));
-                if let Some(c) = call {
+                let Some(id) = self.call_id(&uuid) else {
+                    let _ = reply.send(false);
+                    return;
+                };
+                let ringing = self.calls.get(&id).is_some_and(|c| c.answered.is_none());
+                if ringing && side == CallSide::Caller {
+                    // The caller hears it before the answer, as early media.
+                    self.b2bua.early_media(id);
+                }
+                if let Some(c) = self.calls.get(&id) {
                     c.relay.play(side.leg(), prompt);
                 }
-                let _ = reply.send(call.is_some());
+                let _ = reply.send(true);
             }
             CallRequest::Record { uuid, reply } => {
                 let path = self.call_id(&uuid).and_then(|id| self.start_recording(id));

@@ -124,3 +124,71 @@ fn a_live_call_is_listed_sent_digits_played_a_prompt_recorded_and_hung_up() {
     assert_eq!((status, calls.as_array().map(Vec::len)), (200, Some(0)));
     let _ = std::fs::remove_dir_all(prompts);
 }
+
+#[test]
+fn a_prompt_for_a_ringing_caller_is_early_media_then_the_callee_is_heard() {
+    let prompts = std::env::temp_dir().join(format!("voxide-early-{}", std::process::id()));
+    std::fs::create_dir_all(&prompts).unwrap();
+    let sox = Command::new("sox")
+        .args(["-n", "-r", "8000", "-c", "1", "-b", "16"])
+        .arg(prompts.join("ringback.wav"))
+        .args(["synth", "1.5", "sine", "600", "vol", "0.5"])
+        .output()
+        .expect("run sox");
+    assert!(sox.status.success());
+    let prompts_dir = prompts.display().to_string();
+    let server = Server::start(
+        BIN,
+        &[
+            ("VOXIDE_SIP_DIGEST_SHA256", "false"),
+            ("VOXIDE_MEDIA_RTP_PORTS", "36200-36399"),
+            ("VOXIDE_MEDIA_PROMPTS_DIR", &prompts_dir),
+        ],
+    );
+    server.create_extension("1001", "secret-1001");
+    server.create_extension("1002", "secret-1002");
+    let account = |user: &str| format!("<sip:{user}@{}>;auth_pass=secret-{user};regint=600", server.sip);
+    let mut caller = Baresip::phone(&account("1001"), &tone(server.dir(), 1000));
+    // The callee rings until told to answer.
+    let mut callee = Baresip::phone(&account("1002"), &tone(server.dir(), 800));
+    server.wait_for_binding("1001", &caller.log());
+    server.wait_for_binding("1002", &callee.log());
+    let within = Duration::from_secs(10);
+    caller.command("dial", &format!("sip:1002@{}", server.sip));
+    callee.wait_event("CALL_INCOMING", within);
+    let (_, calls) = server.get("/api/calls/");
+    assert_eq!(calls[0]["status"], "ringing", "{calls}");
+    let uuid = calls[0]["call_uuid"].as_str().unwrap().to_string();
+
+    let (status, body) = server.send_json(
+        Method::POST,
+        &format!("/api/calls/{uuid}/play/"),
+        &json!({ "prompt": "ringback.wav", "side": "caller" }),
+    );
+    assert_eq!(status, 202, "{body}");
+    caller.wait_event("CALL_PROGRESS", within);
+    std::thread::sleep(Duration::from_millis(2000));
+    callee.command("accept", "");
+    caller.wait_event("CALL_ESTABLISHED", within);
+    std::thread::sleep(Duration::from_millis(2000));
+    caller.command("hangup", "");
+    callee.wait_event("CALL_CLOSED", within);
+    caller.quit();
+    callee.quit();
+
+    // The caller heard the prompt (1.5 s: about 11 blocks) before the answer
+    // and the callee's tone after it, in one call.
+    let prompt_blocks = blocks_where(&caller, 600.0, 800.0);
+    let callee_blocks = blocks_where(&caller, 800.0, 600.0);
+    assert!(
+        (8..=13).contains(&prompt_blocks),
+        "the caller heard the early prompt in {prompt_blocks} blocks\n{}",
+        caller.log()
+    );
+    assert!(callee_blocks >= 10, "then the callee in {callee_blocks} blocks");
+    let log = caller.log();
+    assert!(log.contains("SIP/2.0 183"), "no 183 reached the caller:\n{log}");
+    let cdr = server.last_cdr();
+    assert_eq!(cdr["hangup_cause"], "NORMAL_CLEARING", "{cdr}");
+    let _ = std::fs::remove_dir_all(prompts);
+}

@@ -5,8 +5,9 @@ use std::net::SocketAddr;
 
 use voxide_sdp::{LegFormat, Sdp};
 
-use super::{Call, is_hold};
-use crate::{Command, Side};
+use super::{Call, State, contact, is_hold};
+use crate::build;
+use crate::{B2buaConfig, Command, Side};
 
 impl Call {
     /// The audio address an SDP body declares, with the parsed SDP.
@@ -45,8 +46,10 @@ impl Call {
             match toward {
                 // A hears its own codecs and payload types, whatever B chose.
                 Side::A => {
+                    // After early media from the switch, A keeps the codec it was given then.
+                    let want = self.early_a.unwrap_or(formats.b);
                     if let Some(offer) = &self.a_offer {
-                        sdp.answer_in_terms_of(i, offer, formats.b);
+                        sdp.answer_in_terms_of(i, offer, want);
                     }
                 }
                 // B keeps being offered what the relay can transcode.
@@ -77,13 +80,41 @@ impl Call {
         let Some((_, sdp)) = self.sdp_of(body, headers) else { return Vec::new() };
         let (Some(i), Some(offer)) = (sdp.audio_index(), &self.a_offer) else { return Vec::new() };
         let b = sdp.leg_format(i);
-        let Some(a) = sdp.clone().answer_in_terms_of(i, offer, b) else { return Vec::new() };
+        let Some(a) = sdp.clone().answer_in_terms_of(i, offer, self.early_a.unwrap_or(b)) else { return Vec::new() };
         let formats = Formats { a, b };
         if self.formats == Some(formats) {
             return Vec::new();
         }
         self.formats = Some(formats);
         vec![Command::MediaCodecs { call: self.id, a, b }]
+    }
+
+    /// Early media from the switch itself: while B rings, A gets a 183
+    /// whose SDP answers A's offer (its first codec the relay can encode),
+    /// so the relay can play A a prompt before anyone answers.
+    pub(crate) fn early_media(&mut self, cfg: &B2buaConfig) -> Vec<Command> {
+        if self.state != State::Ringing || self.early_a.is_some() {
+            return Vec::new();
+        }
+        let Some(offer) = self.a_offer.clone() else { return Vec::new() };
+        let Some(i) = offer.audio_index() else { return Vec::new() };
+        let mut sdp = offer.clone();
+        let Some(a) = sdp.answer_in_terms_of(i, &offer, LegFormat::default()) else { return Vec::new() };
+        self.sdp_version[0] += 1;
+        sdp.anchor(self.media_ip, self.media_ports.0, self.sdp_version[0]);
+        self.early_a = Some(a);
+        let b = self.formats.map(|f| f.b).unwrap_or_default();
+        self.formats = Some(Formats { a, b });
+        let contact_uri = contact(cfg, &self.a_user(), self.a.flow);
+        let body = sdp.to_string().into_bytes();
+        let r = build::response(
+            &self.a.invite,
+            183,
+            &self.a.local_tag,
+            Some(&contact_uri),
+            Some(("application/sdp", body)),
+        );
+        vec![Command::Respond { key: self.a.key.clone(), response: r }, Command::MediaCodecs { call: self.id, a, b }]
     }
 
     /// Tells the relay what `side` declared in an SDP body.

@@ -270,3 +270,36 @@ fn shutdown_while_ringing_cancels_the_forks_and_answers_503() {
     assert_eq!(out.statuses(&key), [503]);
     assert_eq!(out.ended(), [HangupCause::SystemShutdown]);
 }
+
+#[test]
+fn early_media_from_the_switch_answers_the_caller_with_a_183_and_the_200_keeps_its_codec() {
+    let Ringing { mut sw, key, forks, .. } = ringing(1);
+    assert!(sw.b2b.early_media(CALL));
+    let out = sw.out();
+    let early = out.response(&key);
+    assert_eq!(u16::from(early.status_code.clone()), 183);
+    let (ip, port, _) = audio(&early.body);
+    assert_eq!((ip, port), (media_ip(), PORT_A), "anchored on the relay's port facing A");
+    let early_sdp = voxide_sdp::Sdp::parse(&early.body).unwrap();
+    let a_format = early_sdp.leg_format(0);
+    assert_eq!(a_format.audio.map(|(_, pt)| pt), Some(0), "A's first codec, PCMU");
+    assert!(
+        out.0.iter().any(|c| matches!(c, crate::Command::MediaCodecs { a, .. } if *a == a_format)),
+        "the relay learns A's codec: {:#?}",
+        out.0
+    );
+    assert!(!sw.b2b.early_media(CALL), "once per call");
+
+    // B answers with PCMA only: A still hears PCMU, the relay transcodes.
+    let (_, b_invite) = forks[0].clone();
+    let pcma = sdp("10.0.0.2", 30000, "sendrecv").replace("RTP/AVP 0 8 101", "RTP/AVP 8 101");
+    let b_ok = reply_with(&b_invite, 200, "b-tag", Some(FORKS[0].1), &[], Some(&pcma));
+    let out = sw.response(b_ok, &b_invite);
+    let ok = out.response(&key);
+    let answer = voxide_sdp::Sdp::parse(&ok.body).unwrap();
+    assert_eq!(answer.leg_format(0), a_format, "the 200 repeats the early answer's codec");
+    assert!(out.0.iter().any(|c| matches!(
+        c,
+        crate::Command::MediaCodecs { a, b, .. } if *a == a_format && b.audio.map(|(_, pt)| pt) == Some(8)
+    )));
+}

@@ -270,8 +270,17 @@ pub(super) fn send_due(st: &mut State, sockets: &Sockets, now: Instant, mut fini
 
 /// Sends the next 20 ms of a prompt; whether the prompt is over.
 fn send_frame(leg: &mut LegState, pkt: &mut [u8; 1500], sockets: &Sockets, i: usize, now: Instant) -> bool {
-    let Some((codec, pt)) = leg.out.audio else { return true };
     let Some(play) = leg.out.playing.as_mut() else { return true };
+    let Some((codec, pt)) = leg.out.audio else {
+        // The leg's codec is about to be settled (early media): wait a
+        // second at most.
+        play.due += std::time::Duration::from_millis(20);
+        play.waited += 1;
+        return play.waited > 50;
+    };
+    if codec == AudioCodec::Opus && play.opus.is_none() {
+        play.opus = crate::audio::OpusEncoder::new(8000, 1).ok();
+    }
     let Some(frame) = play.player.next_frame() else { return true };
     let mut payload = [0u8; 400];
     let n = match (codec, play.opus.as_mut()) {

@@ -138,8 +138,10 @@ pub(super) struct Playback {
     pub player: PromptPlayer,
     pub due: Instant,
     pub first: bool,
-    /// Opus legs need their own encoder.
+    /// Opus legs need their own encoder (made on the first frame).
     pub opus: Option<OpusEncoder>,
+    /// Frames waited for the leg's codec to be known.
+    pub waited: u32,
 }
 
 #[derive(Default)]
@@ -171,11 +173,7 @@ impl Outbound {
 
     /// Starts playing `prompt` (8 kHz) now, replacing one in progress.
     pub fn play(&mut self, prompt: Prompt, now: Instant) {
-        let opus = match self.audio {
-            Some((AudioCodec::Opus, _)) => OpusEncoder::new(8000, 1).ok(),
-            _ => None,
-        };
-        self.playing = Some(Playback { player: prompt.player(20), due: now, first: true, opus });
+        self.playing = Some(Playback { player: prompt.player(20), due: now, first: true, opus: None, waited: 0 });
     }
 
     /// Schedules `digits` as RFC 4733 events after whatever is queued.
