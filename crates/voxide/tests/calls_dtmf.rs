@@ -3,7 +3,9 @@
 //! stream, and again with 5 % of the packets lost on the way) or SIP INFO
 //! digits; a baresip phone answers and reports every digit it receives.
 //! The switch must hear each digit exactly once and pass it on exactly
-//! once, regenerated with the callee's payload type.
+//! once, regenerated with the callee's payload type. The other way round,
+//! baresip presses keys toward a SIPp caller that echoes its RTP: each key
+//! reaches SIPp and comes back through the switch once.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -121,5 +123,48 @@ fn sip_info_digits_are_played_to_the_callee_as_rfc4733_events() {
     let heard = call_and_collect(&server, &mut callee, &scenario);
     assert_eq!(heard, digits, "baresip received other digits\n{}", callee.log());
     assert_eq!(server.metric("voxide_dtmf_digits_total"), digits.len() as f64, "{}", server.log());
+    callee.quit();
+}
+
+/// The caller scenario waiting `secs` after the answer, then hanging up.
+fn wait(secs: f64) -> String {
+    format!("  <pause milliseconds=\"{}\"/>", (secs * 1000.0) as u64)
+}
+
+#[test]
+fn digits_from_baresip_reach_sipp_and_come_back_from_its_echo() {
+    let (server, mut callee) = switch_and_callee("34600-34799");
+    let scenario = caller_scenario(server.dir(), "echo", &wait(8.0), 3);
+    let sipp = std::thread::spawn({
+        let scenario = scenario.clone();
+        let sip = server.sip;
+        move || {
+            Sipp::scenario(&scenario.display().to_string(), sip)
+                .users(1)
+                .set("-s", "1002")
+                .arg("-rtp_echo")
+                .arg("-mp")
+                .arg(voxide_testkit::free_port().to_string())
+                .set("-timeout", "40s")
+                .run()
+        }
+    });
+    callee.wait_event("CALL_ESTABLISHED", std::time::Duration::from_secs(10));
+    std::thread::sleep(Duration::from_millis(500));
+    for key in ALL_KEYS.chars() {
+        callee.command("sndcode", &key.to_string());
+        std::thread::sleep(Duration::from_millis(350));
+    }
+    let out = sipp.join().unwrap();
+    assert!(out.success, "caller failed: {}\n{}", out.errors, server.log());
+    callee.wait_event("CALL_CLOSED", Duration::from_secs(10));
+    let echoed: String = callee
+        .events_until("CALL_DTMF_START", Instant::now() + Duration::from_millis(200))
+        .iter()
+        .map(|e| e["param"].as_str().unwrap_or("?").to_string())
+        .collect();
+    // Each key went baresip → switch → SIPp, and SIPp's echo → switch → baresip.
+    assert_eq!(echoed, ALL_KEYS, "baresip got back other digits\n{}", callee.log());
+    assert_eq!(server.metric("voxide_dtmf_digits_total"), 2.0 * ALL_KEYS.len() as f64, "{}", server.log());
     callee.quit();
 }
