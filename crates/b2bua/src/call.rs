@@ -1,5 +1,7 @@
-//! One call: leg A (the caller's dialog, we are its UAS) and leg B (the
-//! callee's, we are its UAC, forked to every target until one answers).
+//! One call: leg A (the caller's dialog) and leg B (the callee's, we are
+//! its UAC, forked to every target until one answers). A phone's call
+//! starts with its INVITE (we are A's UAS); a call the switch places
+//! itself dials A the way it dials B, and dials B once A has answered.
 
 use std::time::{Duration, Instant};
 
@@ -7,7 +9,7 @@ use rsip::{Request, Response};
 use voxide_sdp::{Direction, Sdp};
 use voxide_sip::transaction::TransactionKey;
 
-use crate::build::{self, Flow, RequestSpec};
+use crate::build::{self, Flow};
 use crate::cause::{self, HangupCause};
 use crate::{B2buaConfig, Command, NewCall, Side};
 
@@ -38,9 +40,15 @@ enum State {
     Gone,
 }
 
-pub(crate) struct LegA {
+/// A's own INVITE, which we answer through `key`.
+pub(crate) struct Invited {
     pub(crate) key: TransactionKey,
     pub(crate) invite: Request,
+}
+
+pub(crate) struct LegA {
+    /// `None` when the switch dialled A (see `Call::a_dialled`).
+    pub(crate) invited: Option<Invited>,
     pub(crate) call_id: String,
     pub(crate) flow: Flow,
     /// Our To-tag.
@@ -67,13 +75,18 @@ pub(crate) struct Fork {
     authenticated: bool,
 }
 
-pub(crate) struct LegB {
+/// A leg the switch dials: its INVITE forked to every target until one
+/// answers (we are the UAC). Always leg B; leg A too when the switch
+/// placed the call.
+pub(crate) struct Dialled {
     pub(crate) call_id: String,
     pub(crate) forks: Vec<Fork>,
     winner: Option<usize>,
+    /// Whether a fork has rung yet (reported once).
+    rang: bool,
     /// Our From value (with our tag).
     local: String,
-    /// The callee's To value with its tag, once answered.
+    /// The answerer's To value with its tag, once answered.
     remote: String,
     target: String,
     route: Vec<String>,
@@ -93,7 +106,11 @@ pub(crate) struct Call {
     pub(crate) uuid: String,
     state: State,
     pub(crate) a: LegA,
-    pub(crate) b: LegB,
+    /// A's INVITE when the switch placed the call; no forks otherwise.
+    pub(crate) a_dialled: Dialled,
+    pub(crate) b: Dialled,
+    /// Who B is, for a call the switch placed: dialled once A answers.
+    bridge_to: Option<Vec<Target>>,
     media_ports: (u16, u16),
     media_ip: std::net::IpAddr,
     /// Session version of the last SDP sent toward A and toward B: each
@@ -109,6 +126,9 @@ pub(crate) struct Call {
     /// A's first offer (codecs and payload types), and what each side
     /// settled on once B answered.
     a_offer: Option<voxide_sdp::Sdp>,
+    /// What A answered to the switch's own offer (a call the switch
+    /// placed): A keeps it whatever B answers, and the relay transcodes.
+    a_settled: Option<voxide_sdp::LegFormat>,
     formats: Option<media::Formats>,
     /// What A was given in the switch's own early-media 183, if it was.
     early_a: Option<voxide_sdp::LegFormat>,
@@ -120,12 +140,40 @@ pub(crate) struct Call {
 }
 
 impl Call {
+    /// A call with no messages exchanged yet.
+    fn new(now: Instant, cfg: &B2buaConfig, id: u64, uuid: String, a: LegA, b: Dialled, ports: (u16, u16)) -> Self {
+        Call {
+            id,
+            uuid,
+            state: State::Ringing,
+            a,
+            a_dialled: Dialled::new("", "", Vec::new()),
+            b,
+            bridge_to: None,
+            media_ports: ports,
+            media_ip: cfg.media_ip,
+            sdp_version: [1, 1],
+            ring_deadline: now + cfg.ring_timeout,
+            ok_retransmit: None,
+            ok_response: None,
+            session_interval: None,
+            a_offer: None,
+            a_settled: None,
+            formats: None,
+            early_a: None,
+            session_deadline: None,
+            pending: Vec::new(),
+            ended_at: None,
+            fresh_branches: Vec::new(),
+        }
+    }
+
+    /// A phone's call: forks its INVITE to every target.
     pub(crate) fn start(now: Instant, cfg: &B2buaConfig, new: NewCall) -> (Call, Vec<Command>) {
         let a_from = build::from_value(&new.invite);
         let a_to = build::to_value(&new.invite);
         let local_tag = voxide_sip::response::random_token();
         let a = LegA {
-            key: new.key,
             call_id: build::call_id(&new.invite),
             flow: new.a_flow,
             local: format!("{a_to};tag={local_tag}"),
@@ -134,94 +182,25 @@ impl Call {
             route: build::record_route(&new.invite.headers),
             local_tag,
             cseq: 0,
-            invite: new.invite,
+            invited: None,
         };
-        let b = LegB {
-            call_id: format!("{}@voxide", voxide_sip::response::random_token()),
-            forks: new
-                .targets
-                .into_iter()
-                .map(|target| Fork {
-                    branch: build::new_branch(),
-                    target,
-                    provisional: false,
-                    final_status: None,
-                    cancel_pending: false,
-                    invite: None,
-                    cseq: 1,
-                    authenticated: false,
-                })
-                .collect(),
-            winner: None,
-            local: format!("{};tag={}", build::without_tag(&a_from), voxide_sip::response::random_token()),
-            remote: String::new(),
-            target: String::new(),
-            route: Vec::new(),
-            cseq: 1,
-        };
-        let mut call = Call {
-            id: new.id,
-            uuid: new.call_uuid,
-            state: State::Ringing,
-            a,
-            b,
-            media_ports: new.media_ports,
-            media_ip: cfg.media_ip,
-            sdp_version: [1, 1],
-            ring_deadline: now + cfg.ring_timeout,
-            ok_retransmit: None,
-            ok_response: None,
-            session_interval: None,
-            a_offer: None,
-            formats: None,
-            early_a: None,
-            session_deadline: None,
-            pending: Vec::new(),
-            ended_at: None,
-            fresh_branches: Vec::new(),
-        };
-        let mut out = vec![Command::Respond {
-            key: call.a.key.clone(),
-            response: voxide_sip::response_to(&call.a.invite, 100, ""),
-        }];
-        if let Some((addr, _)) = call.sdp_of(&call.a.invite.body, &call.a.invite.headers) {
+        let b_tag = voxide_sip::response::random_token();
+        let b = Dialled::new(&build::without_tag(&a_from), &b_tag, new.targets);
+        let mut call = Call::new(now, cfg, new.id, new.call_uuid, a, b, new.media_ports);
+        let invite = new.invite;
+        let mut out =
+            vec![Command::Respond { key: new.key.clone(), response: voxide_sip::response_to(&invite, 100, "") }];
+        if let Some((addr, _)) = call.sdp_of(&invite.body, &invite.headers) {
             out.push(Command::MediaRemote { call: call.id, side: Side::A, addr });
         }
-        let (headers, raw) = (call.a.invite.headers.clone(), call.a.invite.body.clone());
-        let anchored = call.anchored_body(&headers, &raw, Side::B);
+        let anchored = call.anchored_body(&invite.headers, &invite.body, Side::B);
         let body = call.initial_offer(anchored);
-        let extra = {
-            let mut e = build::passed_headers(&call.a.invite.headers);
-            e.push(("X-Call-UUID".into(), call.uuid.clone()));
-            e.push(("Allow".into(), voxide_sip::ALLOW.into()));
-            e.push(("Supported".into(), "timer".into()));
-            e
-        };
-        let max_forwards = max_forwards(&call.a.invite).saturating_sub(1);
-        for fork in &mut call.b.forks {
-            let spec = RequestSpec {
-                method: "INVITE",
-                uri: &fork.target.uri,
-                via_host: cfg.sip_addr,
-                transport: fork.target.flow.transport,
-                branch: &fork.branch,
-                from: &call.b.local,
-                to: &fork.target.to,
-                call_id: &call.b.call_id,
-                cseq: 1,
-                contact: Some(&contact(cfg, "voxide", fork.target.flow)),
-                route: &[],
-                max_forwards,
-                extra: extra.clone(),
-                body: body.as_ref().map(|(ct, b)| (ct.as_str(), b.as_slice())),
-            };
-            if let Some(req) = build::request(&spec) {
-                fork.invite = Some(req.clone());
-                out.push(Command::Request { flow: fork.target.flow, request: req });
-            }
-        }
+        let extra = call.dial_headers(build::passed_headers(&invite.headers));
+        let max_forwards = max_forwards(&invite).saturating_sub(1);
+        call.a.invited = Some(Invited { key: new.key, invite });
+        out.extend(call.invite_forks(cfg, Side::B, max_forwards, extra, body));
         if call.b.forks.is_empty() {
-            out.extend(call.fail_a(HangupCause::UserNotRegistered, now));
+            out.extend(call.fail_a(cfg, HangupCause::UserNotRegistered, now));
         }
         (call, out)
     }
@@ -249,8 +228,8 @@ impl Call {
     pub(crate) fn on_timer(&mut self, now: Instant, cfg: &B2buaConfig) -> Vec<Command> {
         match self.state {
             State::Ringing if now >= self.ring_deadline => {
-                let mut out = self.cancel_forks(cfg);
-                out.extend(self.fail_a(HangupCause::NoAnswer, now));
+                let mut out = self.cancel_forks(cfg, Side::B);
+                out.extend(self.fail_a(cfg, HangupCause::NoAnswer, now));
                 out
             }
             State::Answered => {
@@ -264,9 +243,9 @@ impl Call {
                 }
                 let interval = (interval * 2).min(Duration::from_secs(4));
                 self.ok_retransmit = Some((now + interval, interval, give_up));
-                match &self.ok_response {
-                    Some(r) => vec![Command::Respond { key: self.a.key.clone(), response: r.clone() }],
-                    None => Vec::new(),
+                match (&self.ok_response, &self.a.invited) {
+                    (Some(r), Some(a)) => vec![Command::Respond { key: a.key.clone(), response: r.clone() }],
+                    _ => Vec::new(),
                 }
             }
             State::Confirmed if self.session_deadline.is_some_and(|t| now >= t) => {
@@ -291,8 +270,8 @@ impl Call {
     ) -> Vec<Command> {
         let mut out = vec![Command::Respond { key, response: voxide_sip::response_to(cancel, 200, &self.a.local_tag) }];
         if self.state == State::Ringing {
-            out.extend(self.cancel_forks(cfg));
-            out.extend(self.fail_a(HangupCause::OriginatorCancel, now));
+            out.extend(self.cancel_forks(cfg, Side::B));
+            out.extend(self.fail_a(cfg, HangupCause::OriginatorCancel, now));
         }
         out
     }
@@ -300,8 +279,8 @@ impl Call {
     pub(crate) fn hangup(&mut self, now: Instant, cfg: &B2buaConfig, cause: HangupCause) -> Vec<Command> {
         match self.state {
             State::Ringing => {
-                let mut out = self.cancel_forks(cfg);
-                out.extend(self.fail_a(cause, now));
+                let mut out = self.cancel_forks(cfg, Side::B);
+                out.extend(self.fail_a(cfg, cause, now));
                 out
             }
             State::Answered | State::Confirmed => {
@@ -316,6 +295,7 @@ impl Call {
     }
 }
 
+mod dialled;
 mod dialog;
 mod media;
 mod responses;

@@ -1,7 +1,9 @@
 //! The B2BUA (sans-IO): joins a caller's dialog (leg A, where we are the
 //! UAS) to a callee's (leg B, where we are the UAC), relaying signalling
 //! between them and asking the driver, through [`Command`]s, to send
-//! messages, point the media relay, and record the call.
+//! messages, point the media relay, and record the call. A call can also
+//! start from the switch ([`B2bua::originate`]: click-to-call): then A is
+//! dialled like B, with the switch's own SDP offer, and B once A answers.
 //!
 //! Layout: `call` (one call's state machine), `build` (writing messages),
 //! `routing` (the rule table), `cause` (hangup causes).
@@ -12,6 +14,11 @@
 //!                   ├─ all forks fail / ring timeout / CANCEL ├─ BYE (either) / media timeout
 //!                   ▼                                         ▼
 //!                 Ended ◄─────────────────────────────────── Ended
+//!
+//!   originate ──► Ringing (A rings) ──2xx(A), ACK──► Ringing (B rings) ──2xx(B), ACK──► Confirmed
+//!                   │ A fails: B never dialled          │ B fails: BYE to A
+//!                   ▼                                   ▼
+//!                 Ended                               Ended
 //! ```
 
 pub mod build;
@@ -88,7 +95,13 @@ pub enum Command {
         digits: String,
         duration_ms: u32,
     },
-    /// The callee answered.
+    /// A leg the switch dialled rang for the first time (B's, and A's on
+    /// a call the switch placed).
+    Ringing {
+        call: u64,
+        side: Side,
+    },
+    /// The callee answered: both legs are connected.
     Answered {
         call: u64,
     },
@@ -122,6 +135,30 @@ pub struct NewCall {
     pub targets: Vec<Target>,
     /// Relay ports facing A and B.
     pub media_ports: (u16, u16),
+}
+
+/// A call the switch places itself (originate, click-to-call): A is rung
+/// first, with the switch's own offer; what happens once A answers is
+/// `then`. If A does not answer, the call ends and nothing else is dialled.
+#[derive(Debug)]
+pub struct Originate {
+    pub id: u64,
+    pub call_uuid: String,
+    /// Where A rings (a device's registered contacts), forked.
+    pub a_targets: Vec<Target>,
+    /// The From A is shown (a name-addr without tag): whom it will talk to.
+    pub a_caller_id: String,
+    /// Relay ports facing A and B.
+    pub media_ports: (u16, u16),
+    pub then: Then,
+}
+
+/// What an originated call does once A answers.
+#[derive(Debug)]
+pub enum Then {
+    /// Dial `targets` (forked; the first to answer wins), showing them
+    /// `caller_id` (a name-addr without tag) as From, and bridge A to it.
+    Bridge { targets: Vec<Target>, caller_id: String },
 }
 
 /// All calls in progress.
@@ -175,17 +212,33 @@ impl B2bua {
         self.calls.values().map(|c| (c.id, c.uuid.clone())).collect()
     }
 
-    /// Starts a call: forks the INVITE to every target.
+    /// Starts a phone's call: forks its INVITE to every target.
     pub fn start(&mut self, now: Instant, new: NewCall) {
         let id = new.id;
         let (call, out) = Call::start(now, &self.config, new);
+        self.admit(id, call, out);
+    }
+
+    /// Places a call from the switch: rings A, then does what `then` says.
+    pub fn originate(&mut self, now: Instant, originate: Originate) {
+        let id = originate.id;
+        let (call, out) = Call::originate(now, &self.config, originate);
+        self.admit(id, call, out);
+    }
+
+    /// Indexes a new call and queues what it sent.
+    fn admit(&mut self, id: u64, call: Call, out: Vec<Command>) {
         self.by_call_id.insert(call.a.call_id.clone(), id);
         self.by_call_id.insert(call.b.call_id.clone(), id);
-        self.by_invite.insert(call.a.key.clone(), id);
-        for f in &call.b.forks {
-            self.by_branch.insert(f.branch.clone(), id);
+        if let Some(a) = &call.a.invited {
+            self.by_invite.insert(a.key.clone(), id);
         }
-        self.branches_of.insert(id, call.b.forks.iter().map(|f| f.branch.clone()).collect());
+        let branches: Vec<String> =
+            call.a_dialled.forks.iter().chain(&call.b.forks).map(|f| f.branch.clone()).collect();
+        for branch in &branches {
+            self.by_branch.insert(branch.clone(), id);
+        }
+        self.branches_of.insert(id, branches);
         self.calls.insert(id, call);
         self.absorb(id, out);
     }
@@ -300,7 +353,9 @@ impl B2bua {
             if let Some(call) = self.calls.remove(&id) {
                 self.by_call_id.remove(&call.a.call_id);
                 self.by_call_id.remove(&call.b.call_id);
-                self.by_invite.remove(&call.a.key);
+                if let Some(a) = &call.a.invited {
+                    self.by_invite.remove(&a.key);
+                }
             }
             for branch in self.branches_of.remove(&id).unwrap_or_default() {
                 self.by_branch.remove(&branch);

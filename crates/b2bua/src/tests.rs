@@ -7,12 +7,13 @@
 //! calls the tests start from); `messages` writes and reads what the phones
 //! send and receive; `forking` covers the initial INVITE, `auth` a trunk's
 //! digest challenge, `dialog` the in-dialog requests, `timers` what happens
-//! when time passes.
+//! when time passes, `originate` the calls the switch places itself.
 
 mod auth;
 mod dialog;
 mod forking;
 mod messages;
+mod originate;
 mod timers;
 
 use std::net::{IpAddr, SocketAddr};

@@ -6,8 +6,12 @@
 //! When the callee answers with a codec the caller also offered, audio is
 //! relayed untouched; otherwise the caller's answer is rewritten to the
 //! caller's first codec the switch can transcode, and the relay transcodes.
+//! A call the switch places itself starts from [`Sdp::switch_offer`]: the
+//! same three codecs and telephone-event, offered to each leg.
 
-use crate::{Codec, Line, Sdp};
+use std::net::IpAddr;
+
+use crate::{Codec, Line, Media, Sdp};
 
 /// A codec the switch can decode and encode.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -49,7 +53,46 @@ pub struct LegFormat {
 
 const TRANSCODABLE: [AudioCodec; 3] = [AudioCodec::Pcmu, AudioCodec::Pcma, AudioCodec::Opus];
 
+/// The telephone-event payload type of the switch's own offers: the one
+/// most phones use, so an answer rarely has to renumber it.
+const OWN_DTMF_PT: u8 = 101;
+
 impl Sdp {
+    /// The switch's own offer, for a call it places itself (nobody's offer
+    /// to pass on): one audio stream at `ip:port` offering every codec the
+    /// switch transcodes, in that order, then `telephone-event/8000`.
+    pub fn switch_offer(ip: IpAddr, port: u16, session_version: u64) -> Sdp {
+        let family = if ip.is_ipv4() { "IP4" } else { "IP6" };
+        let line = |kind, value: String| Line { kind, value };
+        let mut formats = Vec::new();
+        let mut lines = Vec::new();
+        let mut dynamic = 96..;
+        for k in TRANSCODABLE {
+            let (enc, fixed, fmtp) = k.description();
+            let Some(pt) = fixed.or_else(|| dynamic.next()) else { continue };
+            formats.push(pt.to_string());
+            lines.push(line('a', format!("rtpmap:{pt} {enc}")));
+            if let Some(f) = fmtp {
+                lines.push(line('a', format!("fmtp:{pt} {f}")));
+            }
+        }
+        formats.push(OWN_DTMF_PT.to_string());
+        lines.push(line('a', format!("rtpmap:{OWN_DTMF_PT} telephone-event/8000")));
+        lines.push(line('a', format!("fmtp:{OWN_DTMF_PT} 0-16")));
+        lines.push(line('a', "ptime:20".into()));
+        lines.push(line('a', "sendrecv".into()));
+        Sdp {
+            session: vec![
+                line('v', "0".into()),
+                line('o', format!("voxide 1 {session_version} IN {family} {ip}")),
+                line('s', "voxide".into()),
+                line('c', format!("IN {family} {ip}")),
+                line('t', "0 0".into()),
+            ],
+            media: vec![Media { kind: "audio".into(), port, proto: "RTP/AVP".into(), formats, lines }],
+        }
+    }
+
     /// The format of stream `index` of an answer: its first audio codec and
     /// its telephone-event payload type.
     pub fn leg_format(&self, index: usize) -> LegFormat {

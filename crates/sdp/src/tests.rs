@@ -103,3 +103,32 @@ fn an_answer_is_rewritten_in_the_offerers_payload_types() {
     let mut answer = Sdp::parse(OFFER.as_bytes()).unwrap();
     assert_eq!(answer.answer_in_terms_of(0, &g729, LegFormat::default()), None);
 }
+
+#[test]
+fn the_switchs_own_offer_has_every_transcodable_codec_and_reads_back() {
+    let text = Sdp::switch_offer("198.51.100.7".parse().unwrap(), 20000, 3).to_string();
+    let sdp = Sdp::parse(text.as_bytes()).unwrap();
+    assert!(text.starts_with("v=0\r\no=voxide 1 3 IN IP4 198.51.100.7\r\n"), "{text}");
+    assert!(text.contains("m=audio 20000 RTP/AVP 0 8 96 101\r\n"), "{text}");
+    assert!(text.contains("a=fmtp:96 minptime=10;useinbandfec=1\r\n") && text.contains("a=fmtp:101 0-16\r\n"));
+    assert_eq!((sdp.connection(0), sdp.direction(0)), (Some("198.51.100.7".parse().unwrap()), Direction::SendRecv));
+    let codecs: Vec<_> = sdp.codecs(0).into_iter().map(|c| (c.payload_type, c.name, c.clock_rate)).collect();
+    assert_eq!(
+        codecs,
+        [
+            (0, "PCMU".into(), 8000),
+            (8, "PCMA".into(), 8000),
+            (96, "OPUS".into(), 48000),
+            (101, "TELEPHONE-EVENT".into(), 8000)
+        ]
+    );
+    // Offering it again adds nothing: it already has everything.
+    let mut again = sdp.clone();
+    again.offer_transcodable(0);
+    assert_eq!(again, sdp);
+    // A phone answering PCMA and telephone-event settles that format.
+    let answer = Sdp::parse(OFFER.replace("RTP/AVP 0 8 101", "RTP/AVP 8 101").as_bytes()).unwrap();
+    assert_eq!(answer.leg_format(0), LegFormat { audio: Some((AudioCodec::Pcma, 8)), dtmf: Some(101) });
+    let v6 = Sdp::switch_offer("2001:db8::7".parse().unwrap(), 20002, 1).to_string();
+    assert!(v6.contains("c=IN IP6 2001:db8::7\r\n"), "{v6}");
+}

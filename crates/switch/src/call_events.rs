@@ -62,6 +62,12 @@ impl Driver {
         self.publish_call(c, EventKind::CallDtmf, data);
     }
 
+    /// A leg the switch dialled rang for the first time.
+    pub(crate) fn call_ringing(&mut self, call: u64, leg: Leg) {
+        let Some(c) = self.calls.get(&call) else { return };
+        self.publish_call(c, EventKind::CallRinging, json!({ "leg": leg_name(leg) }));
+    }
+
     /// The callee answered: events, and live transcription when asked for.
     pub(crate) fn call_answered(&mut self, call: u64) {
         let Some(c) = self.calls.get(&call) else { return };

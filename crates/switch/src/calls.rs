@@ -56,15 +56,15 @@ pub(crate) struct CallInfo {
 }
 
 /// Identity and routing facts for the CDR.
-struct Attempt {
-    tenant_id: i64,
-    direction: &'static str,
-    from: String,
-    to: String,
-    extension_id: Option<i64>,
-    did_id: Option<i64>,
-    verified: bool,
-    in_contact: bool,
+pub(crate) struct Attempt {
+    pub(crate) tenant_id: i64,
+    pub(crate) direction: &'static str,
+    pub(crate) from: String,
+    pub(crate) to: String,
+    pub(crate) extension_id: Option<i64>,
+    pub(crate) did_id: Option<i64>,
+    pub(crate) verified: bool,
+    pub(crate) in_contact: bool,
 }
 
 impl Driver {
@@ -132,51 +132,86 @@ impl Driver {
                 if caller == Caller::Trunk {
                     attempt.extension_id = Some(extension_id);
                 }
-                let realm = self.directory.realm_of_tenant(tenant_id).unwrap_or_default();
-                let aor = format!("sip:{username}@{realm}");
-                let now_unix = crate::driver::unix_now();
-                let to = format!("<{aor}>");
-                self.registrar
-                    .location()
-                    .lookup(&aor, now_unix)
-                    .into_iter()
-                    .map(|b| Target {
-                        uri: b.contact.clone(),
-                        to: to.clone(),
-                        flow: Flow { addr: b.source, transport: b.transport },
-                        credentials: None,
-                    })
-                    .collect::<Vec<_>>()
+                self.extension_targets(tenant_id, &username)
             }
             Some(Destination::Trunk { trunk, number }) => {
                 attempt.direction = "outbound";
-                match self.trunks.iter().find(|t| t.name == trunk) {
-                    Some(t) => vec![Target {
-                        uri: format!("sip:{number}@{}", t.addr),
-                        to: format!("<sip:{number}@{}>", t.addr),
-                        flow: Flow { addr: t.addr, transport: t.transport },
-                        credentials: t.credentials.clone(),
-                    }],
-                    None => Vec::new(),
-                }
+                self.trunk_targets(&trunk, &number)
             }
         };
         if targets.is_empty() {
             return self.refuse(key, &req, &tag, &uuid, attempt, HangupCause::UserNotRegistered);
         }
+        let (id, media_ports) = match self.open_call(&uuid, &mut attempt, caller_ext, callee_ext, targets.len()) {
+            Ok(opened) => opened,
+            Err(cause) => return self.refuse(key, &req, &tag, &uuid, attempt, cause),
+        };
+        let new = NewCall {
+            id,
+            call_uuid: uuid,
+            key,
+            invite: req,
+            a_flow: Flow { addr: source, transport },
+            targets,
+            media_ports,
+        };
+        self.b2bua.start(Instant::now(), new);
+    }
+
+    /// Where an extension rings: each contact it has registered.
+    pub(crate) fn extension_targets(&self, tenant_id: i64, username: &str) -> Vec<Target> {
+        let realm = self.directory.realm_of_tenant(tenant_id).unwrap_or_default();
+        let aor = format!("sip:{username}@{realm}");
+        let to = format!("<{aor}>");
+        self.registrar
+            .location()
+            .lookup(&aor, crate::driver::unix_now())
+            .into_iter()
+            .map(|b| Target {
+                uri: b.contact.clone(),
+                to: to.clone(),
+                flow: Flow { addr: b.source, transport: b.transport },
+                credentials: None,
+            })
+            .collect()
+    }
+
+    /// `number` through trunk `trunk` (none if no trunk has that name).
+    pub(crate) fn trunk_targets(&self, trunk: &str, number: &str) -> Vec<Target> {
+        self.trunks
+            .iter()
+            .filter(|t| t.name == trunk)
+            .map(|t| Target {
+                uri: format!("sip:{number}@{}", t.addr),
+                to: format!("<sip:{number}@{}>", t.addr),
+                flow: Flow { addr: t.addr, transport: t.transport },
+                credentials: t.credentials.clone(),
+            })
+            .take(1)
+            .collect()
+    }
+
+    /// Gives a routed call its id and relay, opens its CDR, starts
+    /// recording it when asked for, and announces it. Fails only when no
+    /// media ports are free (nothing is written then).
+    pub(crate) fn open_call(
+        &mut self,
+        uuid: &str,
+        attempt: &mut Attempt,
+        caller_ext: Option<i64>,
+        callee_ext: Option<i64>,
+        forks: usize,
+    ) -> Result<(u64, (u16, u16)), HangupCause> {
         self.next_call += 1;
         let id = self.next_call;
-        let relay = match self.media.allocate(id) {
-            Ok(r) => r,
-            Err(e) => {
-                tracing::warn!(cause = %e, "no media for a new call");
-                return self.refuse(key, &req, &tag, &uuid, attempt, HangupCause::ServiceUnavailable);
-            }
-        };
+        let relay = self.media.allocate(id).map_err(|e| {
+            tracing::warn!(cause = %e, "no media for a new call");
+            HangupCause::ServiceUnavailable
+        })?;
         attempt.in_contact = callee_ext.is_some_and(|ext| self.directory.in_contacts(ext, &attempt.from));
         let started = SystemTime::now();
-        self.cdr.send(CdrOp::Start(cdr_start(&uuid, &attempt, started)));
-        tracing::info!(call_uuid = %uuid, from = %attempt.from, to = %attempt.to, forks = targets.len(), "call started");
+        self.cdr.send(CdrOp::Start(cdr_start(uuid, attempt, started)));
+        tracing::info!(call_uuid = %uuid, from = %attempt.from, to = %attempt.to, forks, "call started");
         let media_ports = (relay.local_port(Leg::A), relay.local_port(Leg::B));
         // A ringing call has no media to time out yet; the clock starts at answer.
         relay.set_hold(true);
@@ -192,7 +227,7 @@ impl Driver {
             };
         let transcribe = self.directory.transcribes(callee_ext) || self.directory.transcribes(caller_ext);
         let info = CallInfo {
-            uuid: uuid.clone(),
+            uuid: uuid.to_string(),
             tenant_id: attempt.tenant_id,
             direction: attempt.direction,
             from: attempt.from.clone(),
@@ -211,16 +246,7 @@ impl Driver {
         );
         self.calls.insert(id, info);
         self.stats.active_calls.fetch_add(1, Ordering::Relaxed);
-        let new = NewCall {
-            id,
-            call_uuid: uuid,
-            key,
-            invite: req,
-            a_flow: Flow { addr: source, transport },
-            targets,
-            media_ports,
-        };
-        self.b2bua.start(Instant::now(), new);
+        Ok((id, media_ports))
     }
 
     /// Refuses a call that cannot be placed, with a CDR saying why.
@@ -283,6 +309,7 @@ impl Driver {
                         c.relay.set_hold(on);
                     }
                 }
+                Command::Ringing { call, side } => self.call_ringing(call, leg_of(side)),
                 Command::Answered { call } => {
                     if let Some(c) = self.calls.get_mut(&call) {
                         let at = SystemTime::now();

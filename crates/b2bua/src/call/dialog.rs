@@ -40,16 +40,19 @@ impl Call {
             Side::B => String::new(),
         };
         if req.method == Method::Bye {
-            if from == Side::B && self.b.winner.is_none() {
+            if !self.has_dialog(from) {
                 return (false, Vec::new());
             }
             let mut out = vec![Command::Respond { key, response: voxide_sip::response_to(&req, 200, &tag) }];
             let other = if from == Side::A { Side::B } else { Side::A };
             if self.state == State::Ringing {
-                out.extend(self.cancel_forks(cfg));
+                out.extend(self.cancel_forks(cfg, Side::B));
                 // A BYE in an early dialog still leaves the INVITE to be
-                // answered (RFC 3261 §15.1.2).
-                out.extend(self.fail_a_with(487, HangupCause::NormalClearing, now));
+                // answered (RFC 3261 §15.1.2); a dialog the switch dialled
+                // is over with the BYE.
+                if self.a.invited.is_some() {
+                    out.extend(self.fail_a_with(cfg, 487, HangupCause::NormalClearing, now));
+                }
             } else {
                 out.extend(self.bye(cfg, other));
             }
@@ -202,25 +205,27 @@ impl Call {
         }
     }
 
-    /// CANCELs every fork still ringing; forks that have not answered with a
-    /// provisional yet are cancelled when they do (RFC 3261 §9.1).
-    pub(super) fn cancel_forks(&mut self, cfg: &B2buaConfig) -> Vec<Command> {
+    /// CANCELs every fork of `side` still ringing; forks that have not
+    /// answered with a provisional yet are cancelled when they do (RFC 3261 §9.1).
+    pub(super) fn cancel_forks(&mut self, cfg: &B2buaConfig, side: Side) -> Vec<Command> {
         let mut out = Vec::new();
-        for i in 0..self.b.forks.len() {
-            if self.b.forks[i].final_status.is_some() || Some(i) == self.b.winner {
+        for i in 0..self.dialled(side).forks.len() {
+            let leg = self.dialled_mut(side);
+            if leg.forks[i].final_status.is_some() || Some(i) == leg.winner {
                 continue;
             }
-            if self.b.forks[i].provisional {
-                out.extend(self.cancel_fork(cfg, i));
+            if leg.forks[i].provisional {
+                out.extend(self.cancel_fork(cfg, side, i));
             } else {
-                self.b.forks[i].cancel_pending = true;
+                leg.forks[i].cancel_pending = true;
             }
         }
         out
     }
 
-    pub(super) fn cancel_fork(&mut self, cfg: &B2buaConfig, i: usize) -> Vec<Command> {
-        let fork = &mut self.b.forks[i];
+    pub(super) fn cancel_fork(&mut self, cfg: &B2buaConfig, side: Side, i: usize) -> Vec<Command> {
+        let leg = self.dialled_mut(side);
+        let fork = &mut leg.forks[i];
         fork.cancel_pending = false;
         let spec = RequestSpec {
             method: "CANCEL",
@@ -228,9 +233,9 @@ impl Call {
             via_host: cfg.sip_addr,
             transport: fork.target.flow.transport,
             branch: &fork.branch,
-            from: &self.b.local,
+            from: &leg.local,
             to: &fork.target.to,
-            call_id: &self.b.call_id,
+            call_id: &leg.call_id,
             cseq: fork.cseq,
             contact: None,
             route: &[],
@@ -241,17 +246,33 @@ impl Call {
         build::request(&spec).map(|request| Command::Request { flow: fork.target.flow, request }).into_iter().collect()
     }
 
-    /// Refuses A's INVITE with the status `cause` maps to.
-    pub(super) fn fail_a(&mut self, cause: HangupCause, now: Instant) -> Vec<Command> {
-        self.fail_a_with(cause.status().0, cause, now)
+    /// Ends a call that never connected: refuses A's INVITE with the
+    /// status `cause` maps to.
+    pub(super) fn fail_a(&mut self, cfg: &B2buaConfig, cause: HangupCause, now: Instant) -> Vec<Command> {
+        self.fail_a_with(cfg, cause.status().0, cause, now)
     }
 
-    pub(super) fn fail_a_with(&mut self, status: u16, cause: HangupCause, now: Instant) -> Vec<Command> {
+    /// [`Self::fail_a`] with the status given. When the switch dialled A
+    /// there is no INVITE of A's to refuse: A is hung up if it answered,
+    /// and its INVITE cancelled if it did not.
+    pub(super) fn fail_a_with(
+        &mut self,
+        cfg: &B2buaConfig,
+        status: u16,
+        cause: HangupCause,
+        now: Instant,
+    ) -> Vec<Command> {
         if self.state != State::Ringing {
             return Vec::new();
         }
-        let response = voxide_sip::response_to(&self.a.invite, status, &self.a.local_tag);
-        let mut out = vec![Command::Respond { key: self.a.key.clone(), response }];
+        let mut out = match &self.a.invited {
+            Some(a) => vec![Command::Respond {
+                key: a.key.clone(),
+                response: voxide_sip::response_to(&a.invite, status, &self.a.local_tag),
+            }],
+            None if self.a_dialled.winner.is_some() => self.bye(cfg, Side::A),
+            None => self.cancel_forks(cfg, Side::A),
+        };
         out.extend(self.end(now, cause));
         out
     }
@@ -266,7 +287,7 @@ impl Call {
         // Lingering only answers late 2xx from forks: drop the big pieces.
         self.ok_response = None;
         self.pending.clear();
-        for fork in &mut self.b.forks {
+        for fork in self.a_dialled.forks.iter_mut().chain(&mut self.b.forks) {
             fork.invite = None;
         }
         vec![Command::Ended { call: self.id, cause }]

@@ -35,13 +35,8 @@ impl Call {
             return Some((ct, raw.to_vec()));
         }
         let mut sdp = Sdp::parse(raw).ok()?;
-        let (port, version) = match toward {
-            Side::A => (self.media_ports.0, &mut self.sdp_version[0]),
-            Side::B => (self.media_ports.1, &mut self.sdp_version[1]),
-        };
-        *version += 1;
-        let version = *version;
-        sdp.anchor(self.media_ip(), port, version);
+        let (port, version) = self.next_origin(toward);
+        sdp.anchor(self.media_ip, port, version);
         if let (Some(i), Some(formats)) = (sdp.audio_index(), self.formats) {
             match toward {
                 // A hears its own codecs and payload types, whatever B chose.
@@ -58,6 +53,23 @@ impl Call {
             }
         }
         Some((ct, sdp.to_string().into_bytes()))
+    }
+
+    /// The relay port facing `toward` and the next session version of the
+    /// SDP sent there.
+    fn next_origin(&mut self, toward: Side) -> (u16, u64) {
+        let (port, version) = match toward {
+            Side::A => (self.media_ports.0, &mut self.sdp_version[0]),
+            Side::B => (self.media_ports.1, &mut self.sdp_version[1]),
+        };
+        *version += 1;
+        (port, *version)
+    }
+
+    /// The switch's own offer toward `side` of a call it placed.
+    pub(super) fn own_offer(&mut self, toward: Side) -> (String, Vec<u8>) {
+        let (port, version) = self.next_origin(toward);
+        ("application/sdp".into(), Sdp::switch_offer(self.media_ip, port, version).to_string().into_bytes())
     }
 
     /// The first offer to B: A's, plus every codec the relay can transcode
@@ -78,9 +90,16 @@ impl Call {
     /// answer and tells the relay; it transcodes when they differ.
     pub(super) fn note_answer_codec(&mut self, headers: &rsip::Headers, body: &[u8]) -> Vec<Command> {
         let Some((_, sdp)) = self.sdp_of(body, headers) else { return Vec::new() };
-        let (Some(i), Some(offer)) = (sdp.audio_index(), &self.a_offer) else { return Vec::new() };
+        let Some(i) = sdp.audio_index() else { return Vec::new() };
         let b = sdp.leg_format(i);
-        let Some(a) = sdp.clone().answer_in_terms_of(i, offer, self.early_a.unwrap_or(b)) else { return Vec::new() };
+        let a = match (self.a_settled, &self.a_offer) {
+            (Some(a), _) => a,
+            (None, Some(offer)) => match sdp.clone().answer_in_terms_of(i, offer, self.early_a.unwrap_or(b)) {
+                Some(a) => a,
+                None => return Vec::new(),
+            },
+            (None, None) => return Vec::new(),
+        };
         let formats = Formats { a, b };
         if self.formats == Some(formats) {
             return Vec::new();
@@ -96,25 +115,27 @@ impl Call {
         if self.state != State::Ringing || self.early_a.is_some() {
             return Vec::new();
         }
+        // Only a phone's call has an offer of A's to answer.
         let Some(offer) = self.a_offer.clone() else { return Vec::new() };
         let Some(i) = offer.audio_index() else { return Vec::new() };
         let mut sdp = offer.clone();
         let Some(a) = sdp.answer_in_terms_of(i, &offer, LegFormat::default()) else { return Vec::new() };
-        self.sdp_version[0] += 1;
-        sdp.anchor(self.media_ip, self.media_ports.0, self.sdp_version[0]);
+        let (port, version) = self.next_origin(Side::A);
+        sdp.anchor(self.media_ip, port, version);
         self.early_a = Some(a);
         let b = self.formats.map(|f| f.b).unwrap_or_default();
         self.formats = Some(Formats { a, b });
         let contact_uri = contact(cfg, &self.a_user(), self.a.flow);
+        let Some(invited) = &self.a.invited else { return Vec::new() };
         let body = sdp.to_string().into_bytes();
         let r = build::response(
-            &self.a.invite,
+            &invited.invite,
             183,
             &self.a.local_tag,
             Some(&contact_uri),
             Some(("application/sdp", body)),
         );
-        vec![Command::Respond { key: self.a.key.clone(), response: r }, Command::MediaCodecs { call: self.id, a, b }]
+        vec![Command::Respond { key: invited.key.clone(), response: r }, Command::MediaCodecs { call: self.id, a, b }]
     }
 
     /// Tells the relay what `side` declared in an SDP body.
@@ -126,10 +147,6 @@ impl Call {
             out.push(Command::MediaRemote { call: self.id, side, addr });
         }
         out
-    }
-
-    fn media_ip(&self) -> std::net::IpAddr {
-        self.media_ip
     }
 }
 

@@ -1,5 +1,6 @@
-//! Responses to what the call sent: the forks of the initial INVITE, and
-//! requests relayed between the legs.
+//! Responses to what the call sent: the forks of each INVITE we dialled
+//! (B's, and A's when the switch placed the call), and requests relayed
+//! between the legs.
 
 use std::time::Instant;
 
@@ -26,16 +27,16 @@ impl Call {
         if let Some(i) = self.pending.iter().position(|p| p.branch == key.branch()) {
             return self.relayed_response(now, cfg, i, resp);
         }
-        let Some(fork) = self.b.forks.iter().position(|f| f.branch == key.branch()) else { return Vec::new() };
+        let Some((side, fork)) = self.fork_of(key.branch()) else { return Vec::new() };
         let status = build::status(&resp);
         match status {
             100 => Vec::new(),
-            101..=199 => self.provisional(cfg, fork, &resp),
-            200..=299 => self.answered(now, cfg, fork, resp),
-            401 | 407 if self.can_authenticate(fork) => self.authenticate_fork(fork, &resp),
+            101..=199 => self.provisional(cfg, side, fork, &resp),
+            200..=299 => self.answered(now, cfg, side, fork, resp),
+            401 | 407 if self.can_authenticate(side, fork) => self.authenticate_fork(side, fork, &resp),
             _ => {
-                self.b.forks[fork].final_status = Some(status);
-                self.maybe_all_failed(now)
+                self.dialled_mut(side).forks[fork].final_status = Some(status);
+                self.maybe_all_failed(now, cfg, side)
             }
         }
     }
@@ -43,7 +44,7 @@ impl Call {
     pub(crate) fn on_transaction_timeout(
         &mut self,
         now: Instant,
-        _cfg: &B2buaConfig,
+        cfg: &B2buaConfig,
         key: &TransactionKey,
     ) -> Vec<Command> {
         if let Some(i) = self.pending.iter().position(|p| p.branch == key.branch()) {
@@ -52,63 +53,107 @@ impl Call {
             return vec![Command::Respond { key: p.key, response: voxide_sip::response_to(&p.request, 408, &tag) }];
         }
         if key.method() == Method::Invite
-            && let Some(fork) = self.b.forks.iter_mut().find(|f| f.branch == key.branch())
+            && let Some((side, fork)) = self.fork_of(key.branch())
         {
-            fork.final_status.get_or_insert(408);
-            return self.maybe_all_failed(now);
+            self.dialled_mut(side).forks[fork].final_status.get_or_insert(408);
+            return self.maybe_all_failed(now, cfg, side);
         }
         Vec::new()
     }
 
-    fn provisional(&mut self, cfg: &B2buaConfig, fork: usize, resp: &Response) -> Vec<Command> {
-        self.b.forks[fork].provisional = true;
-        if self.b.forks[fork].cancel_pending {
-            return self.cancel_fork(cfg, fork);
+    fn provisional(&mut self, cfg: &B2buaConfig, side: Side, fork: usize, resp: &Response) -> Vec<Command> {
+        let leg = self.dialled_mut(side);
+        leg.forks[fork].provisional = true;
+        if leg.forks[fork].cancel_pending {
+            return self.cancel_fork(cfg, side, fork);
         }
         if self.state != State::Ringing {
             return Vec::new();
         }
-        let mut out = self.note_sdp(Side::B, &resp.headers, &resp.body);
+        let mut out = self.rang(side);
+        if side == Side::A {
+            return out; // the switch is ringing A: nobody to tell
+        }
+        out.extend(self.note_sdp(Side::B, &resp.headers, &resp.body));
         out.extend(self.note_answer_codec(&resp.headers, &resp.body));
+        if self.a.invited.is_none() {
+            return out; // A answered the switch already
+        }
         let body = self.anchored_body(&resp.headers, &resp.body, Side::A);
         let status = if body.is_some() { 183 } else { 180 };
         let contact_uri = contact(cfg, &self.a_user(), self.a.flow);
+        let Some(a) = &self.a.invited else { return out };
         let mut r = build::response(
-            &self.a.invite,
+            &a.invite,
             status,
             &self.a.local_tag,
             Some(&contact_uri),
             body.map(|(ct, b)| (leak_ct(ct), b)),
         );
         build::relay_headers(resp, &mut r);
-        out.push(Command::Respond { key: self.a.key.clone(), response: r });
+        out.push(Command::Respond { key: a.key.clone(), response: r });
         out
     }
 
-    fn answered(&mut self, now: Instant, cfg: &B2buaConfig, fork: usize, resp: Response) -> Vec<Command> {
-        let mut out = Vec::new();
-        if self.b.winner == Some(fork) {
-            out.extend(self.ack_b(cfg, fork, build::cseq(&resp.headers))); // a retransmitted 2xx: ACK again
+    /// The first ring of `side`, reported once.
+    fn rang(&mut self, side: Side) -> Vec<Command> {
+        let leg = self.dialled_mut(side);
+        if std::mem::replace(&mut leg.rang, true) {
+            return Vec::new();
+        }
+        vec![Command::Ringing { call: self.id, side }]
+    }
+
+    fn answered(&mut self, now: Instant, cfg: &B2buaConfig, side: Side, fork: usize, resp: Response) -> Vec<Command> {
+        let leg = self.dialled(side);
+        if leg.winner == Some(fork) {
+            return self.ack_fork(cfg, side, fork, build::cseq(&resp.headers)); // a retransmitted 2xx: ACK again
+        }
+        if leg.winner.is_some() || self.state != State::Ringing {
+            // Another fork (or a late one) answered: take it and hang it up.
+            return self.ack_and_bye_late_fork(cfg, side, fork, &resp);
+        }
+        let mut out = self.take_answer(cfg, side, fork, &resp);
+        match side {
+            Side::A => out.extend(self.a_answered(now, cfg, &resp)),
+            Side::B => out.extend(self.b_answered(now, cfg, resp)),
+        }
+        out
+    }
+
+    /// Makes the fork that answered `side`'s dialog: ACKs it and cancels
+    /// the other forks.
+    fn take_answer(&mut self, cfg: &B2buaConfig, side: Side, fork: usize, resp: &Response) -> Vec<Command> {
+        let leg = self.dialled_mut(side);
+        leg.winner = Some(fork);
+        leg.forks[fork].final_status = Some(build::status(resp));
+        leg.remote = build::to_value(resp);
+        leg.target = build::contact_uri(&resp.headers).unwrap_or_else(|| leg.forks[fork].target.uri.clone());
+        leg.route = build::record_route(&resp.headers).into_iter().rev().collect();
+        let cseq = build::cseq(&resp.headers);
+        let mut out = self.ack_fork(cfg, side, fork, cseq);
+        let leg = self.dialled_mut(side);
+        leg.cseq = leg.cseq.max(cseq);
+        out.extend(self.cancel_forks(cfg, side));
+        out
+    }
+
+    /// B answered: the relay learns its format, and A its answer (a phone's
+    /// call) or nothing (A is already up on a call the switch placed).
+    fn b_answered(&mut self, now: Instant, cfg: &B2buaConfig, resp: Response) -> Vec<Command> {
+        let mut out = self.note_sdp(Side::B, &resp.headers, &resp.body);
+        out.extend(self.note_answer_codec(&resp.headers, &resp.body));
+        if self.a.invited.is_none() {
+            self.state = State::Confirmed;
+            out.push(Command::Answered { call: self.id });
             return out;
         }
-        if self.b.winner.is_some() || self.state != State::Ringing {
-            // Another fork (or a late one) answered: take it and hang it up.
-            return self.ack_and_bye_late_fork(cfg, fork, &resp);
-        }
-        self.b.winner = Some(fork);
-        self.b.forks[fork].final_status = Some(build::status(&resp));
-        self.b.remote = build::to_value(&resp);
-        self.b.target = build::contact_uri(&resp.headers).unwrap_or_else(|| self.b.forks[fork].target.uri.clone());
-        self.b.route = build::record_route(&resp.headers).into_iter().rev().collect();
-        out.extend(self.ack_b(cfg, fork, build::cseq(&resp.headers)));
-        self.b.cseq = self.b.cseq.max(build::cseq(&resp.headers));
-        out.extend(self.cancel_forks(cfg));
-        out.extend(self.note_sdp(Side::B, &resp.headers, &resp.body));
-        out.extend(self.note_answer_codec(&resp.headers, &resp.body));
         let body = self.anchored_body(&resp.headers, &resp.body, Side::A);
         let contact_uri = contact(cfg, &self.a_user(), self.a.flow);
+        let Some(a) = &self.a.invited else { return out };
+        let key = a.key.clone();
         let mut ok = build::response(
-            &self.a.invite,
+            &a.invite,
             200,
             &self.a.local_tag,
             Some(&contact_uri),
@@ -124,19 +169,19 @@ impl Call {
         // refreshes (RFC 4028 §7.2).
         self.session_interval = super::session_expires(&resp.headers);
         self.session_deadline = self.session_interval.map(|i| now + i);
-        out.push(Command::Respond { key: self.a.key.clone(), response: ok });
+        out.push(Command::Respond { key, response: ok });
         out.push(Command::Answered { call: self.id });
         out
     }
 
-    fn can_authenticate(&self, fork: usize) -> bool {
-        let f = &self.b.forks[fork];
+    fn can_authenticate(&self, side: Side, fork: usize) -> bool {
+        let f = &self.dialled(side).forks[fork];
         self.state == State::Ringing && !f.authenticated && f.target.credentials.is_some() && f.invite.is_some()
     }
 
     /// Answers a trunk's digest challenge by sending the INVITE again, with
     /// credentials, in a new transaction (RFC 3261 §22.2).
-    fn authenticate_fork(&mut self, fork: usize, resp: &Response) -> Vec<Command> {
+    fn authenticate_fork(&mut self, side: Side, fork: usize, resp: &Response) -> Vec<Command> {
         let proxy = build::status(resp) == 407;
         let challenges: Vec<String> = resp
             .headers
@@ -147,7 +192,7 @@ impl Call {
                 _ => None,
             })
             .collect();
-        let f = &mut self.b.forks[fork];
+        let f = &mut self.dialled_mut(side).forks[fork];
         f.authenticated = true;
         let (Some((user, pass)), Some(invite)) = (f.target.credentials.clone(), f.invite.clone()) else {
             return Vec::new();
@@ -175,24 +220,27 @@ impl Call {
         f.branch = branch.clone();
         f.cseq += 1;
         f.invite = Some(request.clone());
+        let flow = f.target.flow;
         self.fresh_branches.push(branch);
-        vec![Command::Request { flow: f.target.flow, request }]
+        vec![Command::Request { flow, request }]
     }
 
-    fn ack_b(&mut self, cfg: &B2buaConfig, fork: usize, cseq: u32) -> Vec<Command> {
-        let flow = self.b.forks[fork].target.flow;
+    /// ACKs the 2xx of `side`'s winning fork.
+    fn ack_fork(&self, cfg: &B2buaConfig, side: Side, fork: usize, cseq: u32) -> Vec<Command> {
+        let leg = self.dialled(side);
+        let flow = leg.forks[fork].target.flow;
         let spec = RequestSpec {
             method: "ACK",
-            uri: &self.b.target,
+            uri: &leg.target,
             via_host: cfg.sip_addr,
             transport: flow.transport,
             branch: &build::new_branch(),
-            from: &self.b.local,
-            to: &self.b.remote,
-            call_id: &self.b.call_id,
+            from: &leg.local,
+            to: &leg.remote,
+            call_id: &leg.call_id,
             cseq,
             contact: None,
-            route: &self.b.route,
+            route: &leg.route,
             max_forwards: 70,
             extra: Vec::new(),
             body: None,
@@ -200,9 +248,10 @@ impl Call {
         build::request(&spec).map(|request| Command::Ack { flow, request }).into_iter().collect()
     }
 
-    fn ack_and_bye_late_fork(&mut self, cfg: &B2buaConfig, fork: usize, resp: &Response) -> Vec<Command> {
-        let flow = self.b.forks[fork].target.flow;
-        let target = build::contact_uri(&resp.headers).unwrap_or_else(|| self.b.forks[fork].target.uri.clone());
+    fn ack_and_bye_late_fork(&self, cfg: &B2buaConfig, side: Side, fork: usize, resp: &Response) -> Vec<Command> {
+        let leg = self.dialled(side);
+        let flow = leg.forks[fork].target.flow;
+        let target = build::contact_uri(&resp.headers).unwrap_or_else(|| leg.forks[fork].target.uri.clone());
         let to = build::to_value(resp);
         let mut out = Vec::new();
         for (method, cseq) in [("ACK", 1), ("BYE", 2)] {
@@ -213,9 +262,9 @@ impl Call {
                 via_host: cfg.sip_addr,
                 transport: flow.transport,
                 branch: &branch,
-                from: &self.b.local,
+                from: &leg.local,
                 to: &to,
-                call_id: &self.b.call_id,
+                call_id: &leg.call_id,
                 cseq,
                 contact: None,
                 route: &[],
@@ -234,13 +283,16 @@ impl Call {
         out
     }
 
-    fn maybe_all_failed(&mut self, now: Instant) -> Vec<Command> {
-        if self.state != State::Ringing || self.b.forks.iter().any(|f| f.final_status.is_none()) {
+    /// Once every fork of `side` has failed (and none answered), the call
+    /// fails with the best of their statuses.
+    fn maybe_all_failed(&mut self, now: Instant, cfg: &B2buaConfig, side: Side) -> Vec<Command> {
+        let leg = self.dialled(side);
+        if self.state != State::Ringing || leg.winner.is_some() || leg.forks.iter().any(|f| f.final_status.is_none()) {
             return Vec::new();
         }
-        let statuses: Vec<u16> = self.b.forks.iter().filter_map(|f| f.final_status).collect();
+        let statuses: Vec<u16> = leg.forks.iter().filter_map(|f| f.final_status).collect();
         let best = best_failure(&statuses).unwrap_or(480);
-        self.fail_a_with(best, HangupCause::from_status(best), now)
+        self.fail_a_with(cfg, best, HangupCause::from_status(best), now)
     }
 
     /// The other leg answered a request we relayed: pass the answer back.
@@ -296,7 +348,8 @@ impl Call {
 
     /// The user part A dialled (what our Contact toward A carries).
     pub(super) fn a_user(&self) -> String {
-        voxide_sip::values::uri_user(&self.a.invite.uri.to_string()).unwrap_or("voxide").to_string()
+        let uri = self.a.invited.as_ref().map(|a| a.invite.uri.to_string()).unwrap_or_default();
+        voxide_sip::values::uri_user(&uri).unwrap_or("voxide").to_string()
     }
 }
 
