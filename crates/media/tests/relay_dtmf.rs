@@ -36,15 +36,8 @@ async fn events_within(events: &mut mpsc::UnboundedReceiver<MediaEvent>, wait: D
 
 #[tokio::test]
 async fn rfc4733_digits_are_reported_once_and_regenerated_for_the_other_leg() {
-    let (engine, mut events) = engine((47200, 47219), Duration::from_secs(30));
-    let relay = engine.allocate(7).unwrap();
-    let (a, b) = (phone().await, phone().await);
-    relay.set_remote(Leg::A, a.local_addr().unwrap());
-    relay.set_remote(Leg::B, b.local_addr().unwrap());
-    let (fa, fb) = formats(Some(EVENT_A), Some(EVENT_B));
-    relay.set_formats(fa, fb);
-    settle().await;
-    let to_a = relay_addr(&relay, Leg::A);
+    let Call { relay: _relay, a, b, to_a, mut events, .. } =
+        call((47200, 47219), 7, Some(formats(Some(EVENT_A), Some(EVENT_B)))).await;
 
     let packets = DtmfSender::default().packets(Digit::from_char('5').unwrap(), 100, 10, 16000);
     for (i, p) in packets.iter().enumerate() {
@@ -72,15 +65,8 @@ async fn rfc4733_digits_are_reported_once_and_regenerated_for_the_other_leg() {
 
 #[tokio::test]
 async fn a_digit_whose_end_packets_are_all_lost_is_still_reported_once() {
-    let (engine, mut events) = engine((47220, 47239), Duration::from_secs(30));
-    let relay = engine.allocate(8).unwrap();
-    let (a, b) = (phone().await, phone().await);
-    relay.set_remote(Leg::A, a.local_addr().unwrap());
-    relay.set_remote(Leg::B, b.local_addr().unwrap());
-    let (fa, fb) = formats(Some(EVENT_A), None);
-    relay.set_formats(fa, fb);
-    settle().await;
-    let to_a = relay_addr(&relay, Leg::A);
+    let Call { relay: _relay, a, b, to_a, mut events, .. } =
+        call((47220, 47239), 8, Some(formats(Some(EVENT_A), None))).await;
     let packets = DtmfSender::default().packets(Digit::from_char('#').unwrap(), 120, 10, 8000);
     for (i, p) in packets.iter().enumerate().filter(|(_, p)| !TelephoneEvent::parse(&p.payload).unwrap().end) {
         a.send_to(&rtp(EVENT_A, p.marker, i as u16, p.timestamp, 0xa, &p.payload), to_a).await.unwrap();
@@ -94,15 +80,8 @@ async fn a_digit_whose_end_packets_are_all_lost_is_still_reported_once() {
 
 #[tokio::test]
 async fn digits_the_switch_plays_sit_between_relayed_packets_in_one_sequence() {
-    let (engine, _events) = engine((47240, 47259), Duration::from_secs(30));
-    let relay = engine.allocate(9).unwrap();
-    let (a, b) = (phone().await, phone().await);
-    relay.set_remote(Leg::A, a.local_addr().unwrap());
-    relay.set_remote(Leg::B, b.local_addr().unwrap());
-    let (fa, fb) = formats(Some(EVENT_A), Some(EVENT_B));
-    relay.set_formats(fa, fb);
-    settle().await;
-    let to_a = relay_addr(&relay, Leg::A);
+    let Call { relay, a, b, to_a, events: _, .. } =
+        call((47240, 47259), 9, Some(formats(Some(EVENT_A), Some(EVENT_B)))).await;
 
     // A talks for 1.2 s at 20 ms pacing; the switch plays "42" to B meanwhile.
     let talker = tokio::spawn(async move {
@@ -155,15 +134,7 @@ fn dtmf_tone(digit: char, ms: usize, offset: usize) -> Vec<Vec<u8>> {
 
 #[tokio::test]
 async fn in_band_tones_from_a_leg_without_telephone_event_are_heard() {
-    let (engine, mut events) = engine((47260, 47279), Duration::from_secs(30));
-    let relay = engine.allocate(10).unwrap();
-    let (a, b) = (phone().await, phone().await);
-    relay.set_remote(Leg::A, a.local_addr().unwrap());
-    relay.set_remote(Leg::B, b.local_addr().unwrap());
-    let (fa, fb) = formats(None, None);
-    relay.set_formats(fa, fb);
-    settle().await;
-    let to_a = relay_addr(&relay, Leg::A);
+    let Call { relay: _relay, a, b, to_a, mut events, .. } = call((47260, 47279), 10, Some(formats(None, None))).await;
     let silence = vec![g711::linear_to_ulaw(0); SAMPLES];
     let mut frames: Vec<Vec<u8>> = vec![silence.clone(); 5];
     frames.extend(dtmf_tone('7', 120, 0));

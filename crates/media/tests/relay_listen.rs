@@ -40,17 +40,11 @@ fn loud_span_ms(samples: &[i16]) -> (u64, u64) {
 
 #[tokio::test]
 async fn a_listened_leg_reports_speech_and_silence_and_hands_over_its_audio() {
-    let (engine, mut events) = engine((47400, 47419), Duration::from_secs(30));
-    let relay = engine.allocate(12).unwrap();
-    let (a, b) = (phone().await, phone().await);
-    relay.set_remote(Leg::A, a.local_addr().unwrap());
-    relay.set_remote(Leg::B, b.local_addr().unwrap());
     let g711 = LegFormat { audio: Some((AudioCodec::Pcmu, PCMU)), dtmf: None };
-    relay.set_formats(g711, g711);
+    let Call { relay, a, to_a, mut events, .. } = call((47400, 47419), 12, Some((g711, g711))).await;
     let (sink, mut heard) = mpsc::channel(64);
     relay.listen(sink);
     settle().await;
-    let to_a = relay_addr(&relay, Leg::A);
 
     // 500 ms of silence, the prompt, 1.5 s of silence.
     let speech = load_wav(&prompt("vm-press.wav"), 8000).unwrap();

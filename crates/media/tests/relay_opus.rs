@@ -9,43 +9,23 @@ use std::time::Duration;
 use common::*;
 use tokio::time::sleep;
 use voxide_media::audio::{OpusDecoder, OpusEncoder};
-use voxide_media::{Leg, g711};
+use voxide_media::g711;
 use voxide_sdp::{AudioCodec, LegFormat};
 
 const OPUS: u8 = 111;
 
 /// The strongest frequency of `pcm` (8 kHz) between 200 and 3000 Hz, to 10 Hz.
 fn dominant_hz(pcm: &[i16]) -> f64 {
-    let power = |hz: f64| {
-        let coeff = 2.0 * (2.0 * std::f64::consts::PI * hz / 8000.0).cos();
-        let (mut s1, mut s2) = (0.0, 0.0);
-        for x in pcm {
-            let s0 = f64::from(*x) + coeff * s1 - s2;
-            s2 = s1;
-            s1 = s0;
-        }
-        s1 * s1 + s2 * s2 - coeff * s1 * s2
-    };
-    (20..=300).map(|i| f64::from(i) * 10.0).max_by(|x, y| power(*x).total_cmp(&power(*y))).unwrap_or(0.0)
-}
-
-fn sine(hz: f64, from: usize, n: usize) -> Vec<i16> {
-    (from..from + n).map(|i| (8000.0 * (2.0 * std::f64::consts::PI * hz * i as f64 / 8000.0).sin()) as i16).collect()
+    (20..=300).map(|i| f64::from(i) * 10.0).max_by(|x, y| power(pcm, *x).total_cmp(&power(pcm, *y))).unwrap_or(0.0)
 }
 
 #[tokio::test]
 async fn a_pcmu_leg_and_an_opus_leg_hear_each_others_tone() {
-    let (engine, _events) = engine((47300, 47319), Duration::from_secs(30));
-    let relay = engine.allocate(11).unwrap();
-    let (a, b) = (phone().await, phone().await);
-    relay.set_remote(Leg::A, a.local_addr().unwrap());
-    relay.set_remote(Leg::B, b.local_addr().unwrap());
-    relay.set_formats(
+    let formats = (
         LegFormat { audio: Some((AudioCodec::Pcmu, PCMU)), dtmf: None },
         LegFormat { audio: Some((AudioCodec::Opus, OPUS)), dtmf: None },
     );
-    settle().await;
-    let (to_a, to_b) = (relay_addr(&relay, Leg::A), relay_addr(&relay, Leg::B));
+    let Call { engine, relay: _relay, a, b, to_a, to_b, .. } = call((47300, 47319), 11, Some(formats)).await;
 
     // A sends 1 s of 1000 Hz as PCMU; B must get Opus carrying it.
     let mut decoder = OpusDecoder::new(8000, 1).unwrap();

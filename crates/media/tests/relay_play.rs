@@ -15,33 +15,10 @@ use voxide_sdp::{AudioCodec, LegFormat};
 
 const OPUS: u8 = 111;
 
-fn sine(hz: f64, n: usize) -> Vec<i16> {
-    (0..n).map(|i| (8000.0 * (2.0 * std::f64::consts::PI * hz * i as f64 / 8000.0).sin()) as i16).collect()
-}
-
-/// Power of `hz` in `pcm` (8 kHz), by the Goertzel filter.
-fn power(pcm: &[i16], hz: f64) -> f64 {
-    let coeff = 2.0 * (2.0 * std::f64::consts::PI * hz / 8000.0).cos();
-    let (mut s1, mut s2) = (0.0, 0.0);
-    for x in pcm {
-        let s0 = f64::from(*x) + coeff * s1 - s2;
-        s2 = s1;
-        s1 = s0;
-    }
-    s1 * s1 + s2 * s2 - coeff * s1 * s2
-}
-
 #[tokio::test]
 async fn a_prompt_replaces_the_other_legs_audio_then_relaying_resumes() {
-    let (engine, mut events) = engine((47500, 47519), Duration::from_secs(30));
-    let relay = engine.allocate(13).unwrap();
-    let (a, b) = (phone().await, phone().await);
-    relay.set_remote(Leg::A, a.local_addr().unwrap());
-    relay.set_remote(Leg::B, b.local_addr().unwrap());
     let g711 = LegFormat { audio: Some((AudioCodec::Pcmu, PCMU)), dtmf: None };
-    relay.set_formats(g711, g711);
-    settle().await;
-    let to_b = relay_addr(&relay, Leg::B);
+    let Call { relay, a, b, to_b, mut events, .. } = call((47500, 47519), 13, Some((g711, g711))).await;
 
     // B talks (a 1 kHz tone) for 2 s; 300 ms in, A is played 600 ms of 440 Hz.
     let talker = tokio::spawn(async move {
@@ -52,7 +29,7 @@ async fn a_prompt_replaces_the_other_legs_audio_then_relaying_resumes() {
         }
     });
     sleep(Duration::from_millis(300)).await;
-    relay.play(Leg::A, Prompt::from_samples(sine(440.0, 4800), 8000));
+    relay.play(Leg::A, Prompt::from_samples(sine(440.0, 0, 4800), 8000));
     let mut got = Vec::new();
     while let Some((pkt, _)) = recv(&a).await {
         got.push(pkt);
@@ -76,16 +53,11 @@ async fn a_prompt_replaces_the_other_legs_audio_then_relaying_resumes() {
 
 #[tokio::test]
 async fn an_opus_leg_hears_a_recorded_prompt_in_opus() {
-    let (engine, _events) = engine((47520, 47539), Duration::from_secs(30));
-    let relay = engine.allocate(14).unwrap();
-    let (a, b) = (phone().await, phone().await);
-    relay.set_remote(Leg::A, a.local_addr().unwrap());
-    relay.set_remote(Leg::B, b.local_addr().unwrap());
-    relay.set_formats(
+    let formats = (
         LegFormat { audio: Some((AudioCodec::Pcmu, PCMU)), dtmf: None },
         LegFormat { audio: Some((AudioCodec::Opus, OPUS)), dtmf: None },
     );
-    settle().await;
+    let Call { relay, a, b, .. } = call((47520, 47539), 14, Some(formats)).await;
     let dir = std::env::temp_dir().join(format!("relay-play-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     // A 48 kHz file: the prompt is resampled to 8 kHz on loading.
@@ -125,16 +97,11 @@ async fn an_opus_leg_hears_a_recorded_prompt_in_opus() {
 
 #[tokio::test]
 async fn one_leg_is_recorded_without_the_other() {
-    let (engine, _events) = engine((47540, 47559), Duration::from_secs(30));
-    let relay = engine.allocate(15).unwrap();
-    let (a, b) = (phone().await, phone().await);
-    relay.set_remote(Leg::A, a.local_addr().unwrap());
-    relay.set_remote(Leg::B, b.local_addr().unwrap());
+    let Call { relay, a, b, to_a, to_b, .. } = call((47540, 47559), 15, None).await;
     let dir = std::env::temp_dir().join(format!("relay-rec-{}", std::process::id()));
     let path = dir.join("b.wav");
     relay.record_leg(path.clone(), Leg::B);
     settle().await;
-    let (to_a, to_b) = (relay_addr(&relay, Leg::A), relay_addr(&relay, Leg::B));
     let loud = vec![g711::linear_to_ulaw(8000); SAMPLES];
     let quiet = vec![g711::linear_to_ulaw(-500); SAMPLES];
     for i in 0..25u16 {

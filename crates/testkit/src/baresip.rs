@@ -252,3 +252,45 @@ impl Drop for Baresip {
         }
     }
 }
+
+/// What one of `two_phones`' phones is: its microphone (a WAV file), text
+/// added to its account line (e.g. `;answermode=auto`), extra modules.
+#[derive(Clone, Copy)]
+pub struct PhoneSpec<'a> {
+    pub mic: &'a Path,
+    pub extra: &'a str,
+    pub modules: &'a [&'a str],
+}
+
+impl<'a> PhoneSpec<'a> {
+    pub fn new(mic: &'a Path) -> Self {
+        PhoneSpec { mic, extra: "", modules: &[] }
+    }
+
+    pub fn extra(self, extra: &'a str) -> Self {
+        PhoneSpec { extra, ..self }
+    }
+
+    pub fn modules(self, modules: &'a [&'a str]) -> Self {
+        PhoneSpec { modules, ..self }
+    }
+}
+
+impl crate::Server {
+    /// Extensions 1001 (password `secret-1001`) and 1002 with a baresip
+    /// phone registered on each: the caller on 1001, the callee on 1002.
+    pub fn two_phones(&self, caller: PhoneSpec<'_>, callee: PhoneSpec<'_>) -> (Baresip, Baresip) {
+        let phones: Vec<Baresip> = [("1001", caller), ("1002", callee)]
+            .into_iter()
+            .map(|(user, spec)| {
+                self.create_extension(user, &format!("secret-{user}"));
+                let account = format!("<sip:{user}@{}>;auth_pass=secret-{user};regint=600{}", self.sip, spec.extra);
+                Baresip::phone_with(&account, spec.mic, spec.modules)
+            })
+            .collect();
+        let [caller, callee]: [Baresip; 2] = phones.try_into().unwrap_or_else(|_| unreachable!());
+        self.wait_for_binding("1001", &caller.log());
+        self.wait_for_binding("1002", &callee.log());
+        (caller, callee)
+    }
+}

@@ -12,7 +12,7 @@ mod peers;
 mod raw;
 mod server;
 
-pub use baresip::Baresip;
+pub use baresip::{Baresip, PhoneSpec};
 pub use pcap::{RtpRecord, SIPP_PCAPS, dtmf_pcap, read_rtp, write_rtp};
 pub use peers::{Sipp, SippOutcome, testdata};
 pub use raw::{RawSip, SipReply};

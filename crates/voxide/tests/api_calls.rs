@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use reqwest::Method;
 use serde_json::{Value, json};
 use voxide_testkit::audio::{Spectrum, samples, tone};
-use voxide_testkit::{Baresip, Server};
+use voxide_testkit::{Baresip, PhoneSpec, Server};
 
 const BIN: &str = env!("CARGO_BIN_EXE_voxide");
 
@@ -45,14 +45,9 @@ fn a_live_call_is_listed_sent_digits_played_a_prompt_recorded_and_hung_up() {
             ("VOXIDE_MEDIA_PROMPTS_DIR", &prompts_dir),
         ],
     );
-    server.create_extension("1001", "secret-1001");
-    server.create_extension("1002", "secret-1002");
-    let account =
-        |user: &str, extra: &str| format!("<sip:{user}@{}>;auth_pass=secret-{user};regint=600{extra}", server.sip);
-    let mut caller = Baresip::phone(&account("1001", ""), &tone(server.dir(), 1000));
-    let mut callee = Baresip::phone(&account("1002", ";answermode=auto"), &tone(server.dir(), 800));
-    server.wait_for_binding("1001", &caller.log());
-    server.wait_for_binding("1002", &callee.log());
+    let (caller_mic, callee_mic) = (tone(server.dir(), 1000), tone(server.dir(), 800));
+    let (mut caller, mut callee) =
+        server.two_phones(PhoneSpec::new(&caller_mic), PhoneSpec::new(&callee_mic).extra(";answermode=auto"));
     let within = Duration::from_secs(10);
     caller.command("dial", &format!("sip:1002@{}", server.sip));
     caller.wait_event("CALL_ESTABLISHED", within);
@@ -145,14 +140,9 @@ fn a_prompt_for_a_ringing_caller_is_early_media_then_the_callee_is_heard() {
             ("VOXIDE_MEDIA_PROMPTS_DIR", &prompts_dir),
         ],
     );
-    server.create_extension("1001", "secret-1001");
-    server.create_extension("1002", "secret-1002");
-    let account = |user: &str| format!("<sip:{user}@{}>;auth_pass=secret-{user};regint=600", server.sip);
-    let mut caller = Baresip::phone(&account("1001"), &tone(server.dir(), 1000));
+    let (caller_mic, callee_mic) = (tone(server.dir(), 1000), tone(server.dir(), 800));
     // The callee rings until told to answer.
-    let mut callee = Baresip::phone(&account("1002"), &tone(server.dir(), 800));
-    server.wait_for_binding("1001", &caller.log());
-    server.wait_for_binding("1002", &callee.log());
+    let (mut caller, mut callee) = server.two_phones(PhoneSpec::new(&caller_mic), PhoneSpec::new(&callee_mic));
     let within = Duration::from_secs(10);
     caller.command("dial", &format!("sip:1002@{}", server.sip));
     callee.wait_event("CALL_INCOMING", within);

@@ -8,7 +8,7 @@
 use std::time::Duration;
 
 use voxide_testkit::audio::{assert_heard, tone, tone_at};
-use voxide_testkit::{Baresip, Server};
+use voxide_testkit::{Baresip, PhoneSpec, Server};
 
 const BIN: &str = env!("CARGO_BIN_EXE_voxide");
 
@@ -41,14 +41,9 @@ fn offered_audio_ports(phone: &Baresip, server: &Server) -> Vec<u16> {
 fn two_baresip_phones_call_each_other_and_hear_each_others_tone() {
     let ports = format!("{}-{}", RTP_PORTS.start(), RTP_PORTS.end());
     let server = Server::start(BIN, &[MD5_ONLY, ("VOXIDE_MEDIA_RTP_PORTS", &ports)]);
-    server.create_extension("1001", "secret-1001");
-    server.create_extension("1002", "secret-1002");
-    let account =
-        |user: &str, extra: &str| format!("<sip:{user}@{}>;auth_pass=secret-{user};regint=600{extra}", server.sip);
-    let mut caller = Baresip::phone(&account("1001", ""), &tone(server.dir(), 1000));
-    let mut callee = Baresip::phone(&account("1002", ";answermode=auto"), &tone(server.dir(), 800));
-    server.wait_for_binding("1001", &caller.log());
-    server.wait_for_binding("1002", &callee.log());
+    let (caller_mic, callee_mic) = (tone(server.dir(), 1000), tone(server.dir(), 800));
+    let (mut caller, mut callee) =
+        server.two_phones(PhoneSpec::new(&caller_mic), PhoneSpec::new(&callee_mic).extra(";answermode=auto"));
 
     let within = Duration::from_secs(10);
     caller.command("dial", &format!("sip:1002@{}", server.sip));
@@ -94,20 +89,13 @@ fn two_baresip_phones_call_each_other_and_hear_each_others_tone() {
 fn an_opus_phone_and_a_pcmu_phone_hear_each_others_tone_through_the_transcoder() {
     let ports = "33400-33599";
     let server = Server::start(BIN, &[MD5_ONLY, ("VOXIDE_MEDIA_RTP_PORTS", ports)]);
-    server.create_extension("1001", "secret-1001");
-    server.create_extension("1002", "secret-1002");
-    let account =
-        |user: &str, extra: &str| format!("<sip:{user}@{}>;auth_pass=secret-{user};regint=600{extra}", server.sip);
     // The caller speaks only Opus, the callee only PCMU: the switch must
     // offer the callee PCMU and transcode.
-    let mut caller = Baresip::phone_with(
-        &account("1001", ";audio_codecs=opus/48000/2"),
-        &tone_at(server.dir(), 1000, 48000, 2),
-        &["opus.so"],
+    let (caller_mic, callee_mic) = (tone_at(server.dir(), 1000, 48000, 2), tone(server.dir(), 800));
+    let (mut caller, mut callee) = server.two_phones(
+        PhoneSpec::new(&caller_mic).extra(";audio_codecs=opus/48000/2").modules(&["opus.so"]),
+        PhoneSpec::new(&callee_mic).extra(";answermode=auto;audio_codecs=PCMU"),
     );
-    let mut callee = Baresip::phone(&account("1002", ";answermode=auto;audio_codecs=PCMU"), &tone(server.dir(), 800));
-    server.wait_for_binding("1001", &caller.log());
-    server.wait_for_binding("1002", &callee.log());
 
     let within = Duration::from_secs(10);
     caller.command("dial", &format!("sip:1002@{}", server.sip));

@@ -13,14 +13,14 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use voxide_testkit::audio::{samples, silence, speech};
-use voxide_testkit::{Baresip, Server};
+use voxide_testkit::{PhoneSpec, Server};
 
 const BIN: &str = env!("CARGO_BIN_EXE_voxide");
 
 /// The Korean model unpacked by `scripts/deps.sh test`, or
-/// `VOXIDE_STT_TEST_MODEL`. Missing, the test fails: it is never skipped.
+/// `VOXIDE_TEST_STT_MODEL`. Missing, the test fails: it is never skipped.
 fn korean_model() -> PathBuf {
-    let dir = std::env::var_os("VOXIDE_STT_TEST_MODEL")
+    let dir = std::env::var_os("VOXIDE_TEST_STT_MODEL")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.tools/vosk/models/ko"));
     assert!(dir.join("am").is_dir(), "no vosk model in {}: run scripts/deps.sh test", dir.display());
@@ -39,20 +39,17 @@ fn transcribed_call(model: &std::path::Path, rtp_ports: &str, voice: &str, text:
             ("VOXIDE_STT_VOSK_MODEL", &model),
         ],
     );
-    server.create_extension("1001", "secret-1001");
-    let callee = server.create_extension("1002", "secret-1002");
+    let (caller_mic, callee_mic) = (speech(server.dir(), voice, text, 4.0), silence(server.dir(), 30));
+    let (mut caller, mut phone) =
+        server.two_phones(PhoneSpec::new(&caller_mic), PhoneSpec::new(&callee_mic).extra(";answermode=auto"));
+    let (_, exts) = server.get("/api/extensions/");
+    let callee = exts.as_array().and_then(|l| l.iter().find(|e| e["sip_username"] == "1002")).cloned().unwrap();
     let (status, body) = server.send_json(
         reqwest::Method::PATCH,
         &format!("/api/extensions/{}/", callee["id"]),
         &json!({ "transcription": 1 }),
     );
     assert_eq!(status, 200, "{body}");
-    let account =
-        |user: &str, extra: &str| format!("<sip:{user}@{}>;auth_pass=secret-{user};regint=600{extra}", server.sip);
-    let mut caller = Baresip::phone(&account("1001", ""), &speech(server.dir(), voice, text, 4.0));
-    let mut phone = Baresip::phone(&account("1002", ";answermode=auto"), &silence(server.dir(), 30));
-    server.wait_for_binding("1001", &caller.log());
-    server.wait_for_binding("1002", &phone.log());
 
     let within = Duration::from_secs(10);
     caller.command("dial", &format!("sip:1002@{}", server.sip));

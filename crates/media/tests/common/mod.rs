@@ -84,3 +84,47 @@ pub async fn expect_nothing(sock: &UdpSocket, what: &str) {
         panic!("{what}: got {n} bytes from {from}");
     }
 }
+
+/// A relay (call `id`, ports from `ports`) between two plain sockets, each
+/// leg's remote set to its phone, with `formats` applied and settled.
+pub struct Call {
+    pub engine: MediaEngine,
+    pub events: mpsc::UnboundedReceiver<MediaEvent>,
+    pub relay: Relay,
+    pub a: UdpSocket,
+    pub b: UdpSocket,
+    /// The relay's sockets facing A and B.
+    pub to_a: SocketAddr,
+    pub to_b: SocketAddr,
+}
+
+pub async fn call(ports: (u16, u16), id: u64, formats: Option<(voxide_sdp::LegFormat, voxide_sdp::LegFormat)>) -> Call {
+    let (engine, events) = engine(ports, Duration::from_secs(30));
+    let relay = engine.allocate(id).unwrap();
+    let (a, b) = (phone().await, phone().await);
+    relay.set_remote(Leg::A, a.local_addr().unwrap());
+    relay.set_remote(Leg::B, b.local_addr().unwrap());
+    if let Some((fa, fb)) = formats {
+        relay.set_formats(fa, fb);
+    }
+    settle().await;
+    let (to_a, to_b) = (relay_addr(&relay, Leg::A), relay_addr(&relay, Leg::B));
+    Call { engine, events, relay, a, b, to_a, to_b }
+}
+
+/// `n` samples of a sine at `hz` (8 kHz), starting at sample `from`.
+pub fn sine(hz: f64, from: usize, n: usize) -> Vec<i16> {
+    (from..from + n).map(|i| (8000.0 * (2.0 * std::f64::consts::PI * hz * i as f64 / 8000.0).sin()) as i16).collect()
+}
+
+/// Power of `hz` in `pcm` (8 kHz), by the Goertzel filter.
+pub fn power(pcm: &[i16], hz: f64) -> f64 {
+    let coeff = 2.0 * (2.0 * std::f64::consts::PI * hz / 8000.0).cos();
+    let (mut s1, mut s2) = (0.0, 0.0);
+    for x in pcm {
+        let s0 = f64::from(*x) + coeff * s1 - s2;
+        s2 = s1;
+        s1 = s0;
+    }
+    s1 * s1 + s2 * s2 - coeff * s1 * s2
+}

@@ -11,15 +11,15 @@ use std::sync::{Arc, OnceLock};
 
 use voxide_stt::{VoskRecognizer, read_wav_mono};
 
-/// The model directory: `VOXIDE_STT_TEST_MODEL`, or the one `scripts/deps.sh
+/// The model directory: `VOXIDE_TEST_STT_MODEL`, or the one `scripts/deps.sh
 /// test` unpacks. A missing model fails the test: it is never skipped.
 pub fn model_dir() -> PathBuf {
-    let dir = std::env::var_os("VOXIDE_STT_TEST_MODEL")
+    let dir = std::env::var_os("VOXIDE_TEST_STT_MODEL")
         .map(PathBuf::from)
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.tools/vosk/models/ko"));
     assert!(
         dir.join("am").is_dir(),
-        "no vosk model in {}: run scripts/deps.sh test (or set VOXIDE_STT_TEST_MODEL)",
+        "no vosk model in {}: run scripts/deps.sh test (or set VOXIDE_TEST_STT_MODEL)",
         dir.display()
     );
     dir
