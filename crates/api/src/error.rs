@@ -33,6 +33,9 @@ pub enum ApiError {
     BadRequest(String),
     #[error("payload too large")]
     TooLarge,
+    /// The switch cannot take this now (no media ports, stopped).
+    #[error("unavailable: {0}")]
+    Unavailable(String),
     /// The DID provider failed.
     #[error("provider: {0}")]
     Provider(#[from] ProviderError),
@@ -59,6 +62,7 @@ impl IntoResponse for ApiError {
             ApiError::Fields(fields) => (StatusCode::BAD_REQUEST, json!(fields)),
             ApiError::BadRequest(msg) => (StatusCode::BAD_REQUEST, json!({ "detail": msg })),
             ApiError::TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, json!({ "detail": "Request body is too large." })),
+            ApiError::Unavailable(msg) => (StatusCode::SERVICE_UNAVAILABLE, json!({ "detail": msg })),
             ApiError::Provider(e) => match e {
                 ProviderError::InvalidInput(m) => (StatusCode::BAD_REQUEST, json!({ "detail": m })),
                 ProviderError::NotAvailable(_) | ProviderError::NotOwned(_) => {

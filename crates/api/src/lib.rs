@@ -3,10 +3,15 @@
 //! `Authorization: Token …`), the `/api/events` websocket, plus `/healthz`,
 //! `/metrics` and `/api/openapi.json`.
 //!
+//! Originate and click-to-call: `POST /api/calls/`, seed 004's
+//! `/api/makecall/`, and seed 001's app-signed `/oapi/v1/call/click-to-call/`
+//! for the apps made at `/api/apps/`.
+//!
 //! Layout: one module per resource; `auth` (token extractor), `json`
 //! (body extractor with field-named errors), `error` (DRF-shaped errors),
 //! `page` (limit/offset), `openapi` (the route table and its document).
 
+mod apps;
 mod auth;
 mod calls;
 mod cdrs;
@@ -17,7 +22,9 @@ mod events;
 mod extensions;
 mod json;
 mod media;
+mod oapi;
 mod openapi;
+mod originate;
 mod page;
 mod registrations;
 
@@ -29,7 +36,7 @@ use axum::Router;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::header::CONTENT_TYPE;
 use axum::response::IntoResponse;
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use tokio_util::sync::CancellationToken;
 use tower::Layer;
 use tower_http::normalize_path::NormalizePathLayer;
@@ -84,11 +91,15 @@ pub fn router(state: AppState, options: &HttpOptions) -> Router {
         .route("/api/registrations", get(registrations::list))
         .route("/api/contacts", get(contacts::list).post(contacts::create))
         .route("/api/contacts/{id}", get(contacts::get).delete(contacts::delete))
-        .route("/api/calls", get(calls::list))
+        .route("/api/calls", get(calls::list).post(originate::create))
         .route("/api/calls/{uuid}", get(calls::get).delete(calls::hangup))
         .route("/api/calls/{uuid}/dtmf", post(calls::dtmf))
         .route("/api/calls/{uuid}/play", post(calls::play))
         .route("/api/calls/{uuid}/record", post(calls::record))
+        .route("/api/makecall", get(originate::makecall))
+        .route("/api/apps", get(apps::list).post(apps::create))
+        .route("/api/apps/{id}", delete(apps::delete))
+        .route("/oapi/v1/call/click-to-call/{number}", post(oapi::click_to_call))
         .route("/api/media/{*path}", get(media::serve))
         .route("/api/events", get(events::stream))
         .route("/api/openapi.json", get(openapi_json))

@@ -10,12 +10,20 @@ pub struct RouteDoc {
     pub method: &'static str,
     pub path: &'static str,
     pub summary: &'static str,
-    /// Whether it needs `Authorization: Token …`.
+    /// Whether it needs credentials: `Authorization: Token …`, or for
+    /// `scheme` `app`, seed 001's `x-auth-app-id` and `x-auth-app-hash`.
     pub auth: bool,
+    /// The security scheme (`token` or `app`) when `auth`.
+    pub scheme: &'static str,
 }
 
 const fn r(method: &'static str, path: &'static str, summary: &'static str, auth: bool) -> RouteDoc {
-    RouteDoc { method, path, summary, auth }
+    RouteDoc { method, path, summary, auth, scheme: "token" }
+}
+
+/// A route for third-party apps, signed with their app id and secret.
+const fn app(method: &'static str, path: &'static str, summary: &'static str) -> RouteDoc {
+    RouteDoc { method, path, summary, auth: true, scheme: "app" }
 }
 
 pub const ROUTES: &[RouteDoc] = &[
@@ -45,6 +53,21 @@ pub const ROUTES: &[RouteDoc] = &[
     r("get", "/api/contacts/{id}/", "Get a contact", true),
     r("delete", "/api/contacts/{id}/", "Delete a contact", true),
     r("get", "/api/calls/", "List calls in progress", true),
+    r(
+        "post",
+        "/api/calls/",
+        "Click-to-call: ring extension `from`'s device, then dial `to` and bridge (from, to, caller_id)",
+        true,
+    ),
+    r("get", "/api/makecall/", "Seed 004 click-to-call: ring your first extension, then dial ?number=", true),
+    r("get", "/api/apps/", "List third-party apps (no secrets)", true),
+    r("post", "/api/apps/", "Create a third-party app (name); its app_secret is shown only here", true),
+    r("delete", "/api/apps/{id}/", "Delete a third-party app", true),
+    app(
+        "post",
+        "/oapi/v1/call/click-to-call/{number}",
+        "Seed 001 click-to-call: ring sipUser's device (or the app owner's), then dial number; 400 if offline",
+    ),
     r("get", "/api/calls/{uuid}/", "Get a call in progress by call_uuid", true),
     r("delete", "/api/calls/{uuid}/", "Hang up a call (MANAGER_REQUEST)", true),
     r("post", "/api/calls/{uuid}/dtmf/", "Send RFC 4733 digits to one side (digits, side, duration_ms)", true),
@@ -81,8 +104,10 @@ pub fn document() -> Value {
             }
         });
         if route.auth {
-            op["security"] = json!([{ "token": [] }]);
-            op["responses"]["401"] = json!({ "description": "Missing or invalid token" });
+            op["security"] = json!([{ route.scheme: [] }]);
+            let why =
+                if route.scheme == "app" { "Missing app id or wrong app hash" } else { "Missing or invalid token" };
+            op["responses"]["401"] = json!({ "description": why });
         }
         let params: Vec<Value> = route
             .path
@@ -98,10 +123,16 @@ pub fn document() -> Value {
     json!({
         "openapi": "3.1.0",
         "info": { "title": "Voxide admin API", "version": env!("CARGO_PKG_VERSION") },
-        "components": { "securitySchemes": { "token": {
-            "type": "apiKey", "in": "header", "name": "Authorization",
-            "description": "`Token <token>` or `Bearer <token>`"
-        } } },
+        "components": { "securitySchemes": {
+            "token": {
+                "type": "apiKey", "in": "header", "name": "Authorization",
+                "description": "`Token <token>` or `Bearer <token>`"
+            },
+            "app": {
+                "type": "apiKey", "in": "header", "name": "x-auth-app-id",
+                "description": "With `x-auth-app-hash`: hex sha256(app_id + app_secret)"
+            }
+        } },
         "paths": paths
     })
 }

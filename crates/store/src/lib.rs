@@ -6,10 +6,11 @@
 //! engines share (64-bit integers, doubles, text): timestamps are RFC 3339
 //! UTC text, binding expiries are Unix seconds.
 //!
-//! Layout: one module per table family (`tenants`, `tokens`, `extensions`,
+//! Layout: one module per table family (`tenants`, `tokens`, `apps`, `extensions`,
 //! `dids`, `cdrs`, `bindings`), `secret` for SIP passwords at rest,
 //! `clock` for the timestamp format.
 
+mod apps;
 mod bindings;
 mod cdrs;
 pub mod clock;
@@ -21,6 +22,7 @@ mod secret;
 mod tenants;
 mod tokens;
 
+pub use apps::AppRow;
 pub use bindings::{BindingRow, NewBinding};
 pub use cdrs::{CdrEnd, CdrFilter, CdrOrder, CdrRow, CdrStart};
 pub use contacts::ContactRow;

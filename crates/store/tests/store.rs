@@ -416,3 +416,39 @@ fn tokens_are_stored_only_as_hashes() {
         assert_eq!(hash_token("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
     });
 }
+
+#[test]
+fn app_secrets_are_sealed_and_verify_the_seed_hash() {
+    on_both_engines("apps", |db| async move {
+        let (t, u) = tenant(&db.store, "example.com").await;
+        let app = db.store.insert_app(t.id, u.id, "crm").await.unwrap();
+        assert_eq!((app.tenant_id, app.user_id, app.name.as_str()), (t.id, u.id, "crm"));
+        assert_eq!((app.app_id.len(), app.app_secret.len()), (24, 48));
+        let sealed = db.texts("SELECT app_secret_enc FROM apps").await;
+        assert_eq!(sealed.len(), 1);
+        assert!(!sealed[0].contains(&app.app_secret), "the secret is not stored in the clear");
+        assert_eq!(db.store.app_by_app_id(&app.app_id).await.unwrap(), Some(app.clone()));
+        assert_eq!(db.store.app_by_app_id("nope").await.unwrap(), None);
+
+        // sha256(appId + appSecret), as seed 001's x-auth-app-hash.
+        let concatenated = format!("{}{}", app.app_id, app.app_secret);
+        let hash = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(concatenated.as_bytes()));
+        assert_eq!(app.signature(&[]), hash);
+        assert!(app.verify(&[], &hash) && app.verify(&[], &hash.to_ascii_uppercase()));
+        assert!(!app.verify(&[], &hash[1..]) && !app.verify(&["x"], &hash));
+        let with_fields = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(
+            format!("{}2025-01-0120{}", app.app_id, app.app_secret).as_bytes(),
+        ));
+        assert!(app.verify(&["2025-01-01", "20"], &with_fields));
+
+        let other = db.store.insert_app(t.id, u.id, "crm").await.unwrap();
+        assert_ne!((other.app_id.as_str(), other.app_secret.as_str()), (app.app_id.as_str(), app.app_secret.as_str()));
+        let (t2, u2) = tenant(&db.store, "other.example").await;
+        db.store.insert_app(t2.id, u2.id, "elsewhere").await.unwrap();
+        assert_eq!(db.store.apps(Some(t.id)).await.unwrap().len(), 2);
+        assert_eq!(db.store.apps(None).await.unwrap().len(), 3);
+        assert!(db.store.delete_app(app.id).await.unwrap());
+        assert_eq!(db.store.app_by_id(app.id).await.unwrap(), None);
+        assert!(!db.store.delete_app(app.id).await.unwrap());
+    });
+}

@@ -1,5 +1,5 @@
-//! Call control from outside the driver (the API): list the calls in
-//! progress, hang one up, send it digits, play it a prompt, record it.
+//! Call control from outside the driver (the API): place a call, list the
+//! calls in progress, hang one up, send it digits, play it a prompt, record it.
 //! Requests reach the driver over a channel and are answered on a oneshot,
 //! so the API never touches the driver's state.
 
@@ -13,6 +13,7 @@ use voxide_media::audio::Prompt;
 
 use crate::cdr::stamp;
 use crate::driver::Driver;
+use crate::originate::{OriginateError, OriginateRequest, Originated};
 
 /// A call in progress, as the API shows it.
 #[derive(Debug, Clone, Serialize)]
@@ -52,6 +53,7 @@ pub(crate) enum CallRequest {
     Dtmf { uuid: String, side: CallSide, digits: String, duration_ms: u32, reply: oneshot::Sender<bool> },
     Play { uuid: String, side: CallSide, prompt: Prompt, reply: oneshot::Sender<bool> },
     Record { uuid: String, reply: oneshot::Sender<Option<String>> },
+    Originate { request: OriginateRequest, reply: oneshot::Sender<Result<Originated, OriginateError>> },
 }
 
 impl Driver {
@@ -95,6 +97,9 @@ impl Driver {
             CallRequest::Record { uuid, reply } => {
                 let path = self.call_id(&uuid).and_then(|id| self.start_recording(id));
                 let _ = reply.send(path);
+            }
+            CallRequest::Originate { request, reply } => {
+                let _ = reply.send(self.originate(request));
             }
         }
     }

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use crate::call_control::{CallRequest, CallSide, LiveCall};
 use crate::directory::{Account, Directory};
+use crate::originate::{OriginateError, OriginateRequest, Originated};
 use crate::stats::Stats;
 
 /// Cheap to clone.
@@ -44,6 +45,12 @@ impl SwitchControl {
 
     pub fn stats(&self) -> &Stats {
         &self.stats
+    }
+
+    /// Places a call from the switch: rings `request.device`, then dials
+    /// `request.to` and bridges them (click-to-call).
+    pub async fn originate(&self, request: OriginateRequest) -> Result<Originated, OriginateError> {
+        self.ask(|reply| CallRequest::Originate { request, reply }).await.unwrap_or(Err(OriginateError::NotRunning))
     }
 
     /// The calls in progress (empty when the switch is not running).

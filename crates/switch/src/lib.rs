@@ -5,6 +5,7 @@
 //! Layout: `transport` (UDP and TCP sockets, framing), `driver` (the loop
 //! that ties messages, timers and cores together), `persist` (ordered
 //! binding writes), `directory` (credentials known to the registrar),
+//! `originate` (calls the switch places: click-to-call),
 //! `stats` (counters for `/metrics`), `control` (the handle the API holds).
 
 mod call_control;
@@ -14,6 +15,7 @@ mod cdr;
 mod control;
 mod directory;
 mod driver;
+mod originate;
 mod persist;
 mod registration_events;
 mod stats;
@@ -41,6 +43,7 @@ pub use call_control::{CallSide, LiveCall};
 pub use calls::Trunk;
 pub use control::{Features, SwitchControl};
 pub use directory::{Account, Directory};
+pub use originate::{OriginateError, OriginateRequest, Originated, dialable};
 pub use stats::Stats;
 pub use voxide_events::{EventBus, EventKind};
 pub use voxide_media::audio::Prompt;
