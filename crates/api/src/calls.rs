@@ -100,11 +100,16 @@ pub struct PlayBody {
     side: Option<String>,
 }
 
-/// `name` as a WAV file inside `dir`: relative, no `..`, ending in `.wav`.
+/// `name` as a WAV file inside `dir`: relative, no `..`, ending in `.wav`,
+/// and still inside `dir` once symbolic links are resolved.
 fn prompt_path(dir: &FsPath, name: &str) -> Option<std::path::PathBuf> {
     let rel = FsPath::new(name);
     let plain = rel.components().all(|c| matches!(c, Component::Normal(_)));
-    (plain && name.ends_with(".wav")).then(|| dir.join(rel))
+    if !plain || !name.ends_with(".wav") {
+        return None;
+    }
+    let (dir, path) = (dir.canonicalize().ok()?, dir.join(rel).canonicalize().ok()?);
+    (path.starts_with(&dir) && path.is_file()).then_some(path)
 }
 
 pub async fn play(
@@ -113,15 +118,16 @@ pub async fn play(
     Path(uuid): Path<String>,
     ApiJson(body): ApiJson<PlayBody>,
 ) -> Result<impl IntoResponse, ApiError> {
+    // The call first: a caller who may not see it learns nothing of the prompts.
+    visible(&state, &caller, &uuid).await?;
     let mut errors = FieldErrors::new();
     let side = side(body.side.as_deref(), &mut errors);
     let name = body.prompt.unwrap_or_default();
-    let path = prompt_path(&state.prompts_dir, &name).filter(|p| p.is_file());
+    let path = prompt_path(&state.prompts_dir, &name);
     if path.is_none() {
         errors.insert("prompt".into(), vec![format!("No WAV prompt named {name:?} in the prompts directory.")]);
     }
     let (Some(path), true) = (path, errors.is_empty()) else { return Err(ApiError::Fields(errors)) };
-    visible(&state, &caller, &uuid).await?;
     let prompt = tokio::task::spawn_blocking(move || Prompt::load(&path, 8000))
         .await
         .map_err(|e| ApiError::BadRequest(e.to_string()))?

@@ -43,6 +43,8 @@ pub struct MediaStats {
     pub packets_transcoded: AtomicU64,
     /// Gaps in RTP sequence numbers seen by the relay.
     pub packets_lost: AtomicU64,
+    /// RTP from sources that are not the leg's latched phone ("RTP bleed").
+    pub packets_refused: AtomicU64,
     pub active_relays: AtomicU64,
 }
 

@@ -61,11 +61,17 @@ impl Recorder {
             8 => g711::alaw_to_linear,
             _ => return, // not audio we can decode (e.g. telephone-event)
         };
-        let (ts0, at0) = *self.anchor[leg].get_or_insert_with(|| {
-            let at = (now.duration_since(self.start).as_secs_f64() * f64::from(RATE)) as u64;
-            (timestamp, at)
-        });
-        let offset = i64::from(timestamp.wrapping_sub(ts0) as i32);
+        let arrived = (now.duration_since(self.start).as_secs_f64() * f64::from(RATE)) as i64;
+        let (ts0, at0) = *self.anchor[leg].get_or_insert((timestamp, arrived as u64));
+        let mut offset = i64::from(timestamp.wrapping_sub(ts0) as i32);
+        if (at0 as i64 + offset - arrived).abs() > i64::from(RATE) {
+            // The timestamps jumped (a new stream, a reset, or a packet
+            // claiming to be hours away): place audio by arrival from here
+            // on rather than leave a gap, or grow the window, that long.
+            self.anchor[leg] = Some((timestamp, arrived as u64));
+            offset = 0;
+        }
+        let at0 = self.anchor[leg].map_or(0, |(_, at)| at);
         let Some(pos) = (at0 as i64 + offset).checked_sub(self.base as i64) else { return };
         if pos < 0 {
             return; // too late: already written
@@ -151,6 +157,21 @@ mod tests {
         let sample = i16::from_le_bytes([bytes[mid], bytes[mid + 1]]);
         let expected = g711::ulaw_to_linear(tone_a) + g711::alaw_to_linear(tone_b);
         assert_eq!(sample, expected);
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn a_timestamp_hours_away_is_placed_by_arrival_not_by_timestamp() {
+        let dir = std::env::temp_dir().join(format!("rec-jump-{}", std::process::id()));
+        let t0 = Instant::now();
+        let mut rec = Recorder::create(&dir.join("call.wav"), t0, None).unwrap();
+        let tone = g711::linear_to_ulaw(1000);
+        rec.add(0, 0, 1000, &[tone; 160], t0);
+        // A hostile or reset stream: 0x7fff_0000 units (about 3 days) ahead.
+        rec.add(0, 0, 1000u32.wrapping_add(0x7fff_0000), &[tone; 160], t0 + Duration::from_millis(20));
+        assert!(rec.window.len() < 8000, "the window grew to {} samples", rec.window.len());
+        let secs = rec.finish().unwrap();
+        assert!(secs < 1.0, "{secs}");
         let _ = std::fs::remove_dir_all(dir);
     }
 }

@@ -80,7 +80,16 @@ async fn the_relay_answers_to_where_rtp_really_comes_from() {
     expect_nothing(&decoy_a, "the SDP address of a latched leg").await;
     expect_nothing(&decoy_b, "the SDP address of a latched leg").await;
 
-    // A phone whose source port changes (NAT rebinding) is followed.
+    // Someone else spraying RTP at A's port takes nothing over ("RTP bleed").
+    let intruder = phone().await;
+    let pkt = rtp(PCMU, false, 7, 0, 0x666, &tone_ulaw(0));
+    intruder.send_to(&pkt, to_a).await.unwrap();
+    expect_nothing(&b, "an intruder's RTP").await;
+    stream(&b, &a, to_b, to_a, 0xb, 531).await;
+    expect_nothing(&intruder, "B's audio, for an intruder").await;
+    assert_eq!(engine.stats().packets_refused.load(Ordering::Relaxed), 1);
+
+    // A phone whose source port changes (NAT rebinding) keeps its SSRC and is followed.
     let a_moved = phone().await;
     let pkt = rtp(PCMU, false, 22, 22 * SAMPLES as u32, 0xa, &tone_ulaw(0));
     a_moved.send_to(&pkt, to_a).await.unwrap();
@@ -130,10 +139,11 @@ async fn pcmu_and_pcma_are_transcoded_between_the_legs() {
     g711::alaw_to_ulaw_in_place(&mut expected);
     assert_eq!(got[12..], expected[..]);
 
-    // Other payload types (DTMF events) pass untouched.
+    // A payload type neither leg agreed to (telephone-event was not
+    // negotiated here) is not pushed into the transcoded stream.
     let dtmf = rtp(101, true, 8, 1234, 0xabc, &[5, 0x8a, 0, 160]);
     a.send_to(&dtmf, to_a).await.unwrap();
-    assert_eq!(recv(&b).await.map(|(p, _)| p), Some(dtmf));
+    expect_nothing(&b, "an unnegotiated payload type").await;
     assert_eq!(engine.stats().packets_transcoded.load(Ordering::Relaxed), 2);
 }
 

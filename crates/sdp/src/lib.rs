@@ -169,8 +169,9 @@ impl Sdp {
                     l.value = c.clone();
                 }
                 // RTCP goes to port+1 through the switch; a phone's own
-                // a=rtcp would point past us.
-                m.lines.retain(|l| !(l.kind == 'a' && l.value.starts_with("rtcp:")));
+                // a=rtcp would point past us, and the relay does not
+                // multiplex RTCP onto the RTP port.
+                m.lines.retain(|l| !(l.kind == 'a' && (l.value.starts_with("rtcp:") || l.value == "rtcp-mux")));
             } else {
                 m.port = 0;
             }

@@ -108,6 +108,11 @@ impl Sdp {
     /// `telephone-event/8000`, so the answerer can pick what it likes.
     pub fn offer_transcodable(&mut self, index: usize) {
         let codecs = self.codecs(index);
+        if !codecs.iter().any(|c| AudioCodec::of(c).is_some()) {
+            // Nothing the switch could transcode from: offering more would
+            // let the answerer pick a codec the offerer cannot speak.
+            return;
+        }
         let has = |k: AudioCodec| codecs.iter().any(|c| AudioCodec::of(c) == Some(k));
         let missing: Vec<AudioCodec> = TRANSCODABLE.into_iter().filter(|k| !has(*k)).collect();
         let has_dtmf = dtmf_pt(&codecs).is_some();
@@ -137,22 +142,35 @@ impl Sdp {
         }
     }
 
+    /// The offer's first codec the switch can encode (for media of its own,
+    /// such as prompts), as a format to ask `answer_in_terms_of` for.
+    pub fn first_transcodable(&self, index: usize) -> Option<LegFormat> {
+        let codecs = self.codecs(index);
+        let audio = codecs.iter().find_map(|c| AudioCodec::of(c).map(|k| (k, c.payload_type)))?;
+        Some(LegFormat { audio: Some(audio), dtmf: dtmf_pt(&codecs) })
+    }
+
     /// Rewrites an answer to stream `index` so that it speaks the offerer's
-    /// language: the audio codec `answered` if the offer had it (with the
-    /// offer's payload type), else the offer's first codec the switch can
-    /// transcode; telephone-event whenever the offer had it (the switch
+    /// language, with the offer's payload types: the codec of `want` if
+    /// given; else the answer's own codec when the offer had it too (even
+    /// one the switch cannot transcode, such as G.722: it is relayed as it
+    /// is); else the offer's first codec the switch can transcode.
+    /// telephone-event is kept whenever the offer had it (the switch
     /// regenerates digits itself). Returns the format settled for the
     /// offerer, or `None` (answer untouched) when nothing fits.
-    pub fn answer_in_terms_of(&mut self, index: usize, offer: &Sdp, answered: LegFormat) -> Option<LegFormat> {
+    pub fn answer_in_terms_of(&mut self, index: usize, offer: &Sdp, want: Option<LegFormat>) -> Option<LegFormat> {
         let offer_index = offer.audio_index()?;
         let offered = offer.codecs(offer_index);
-        let pick = answered
-            .audio
-            .and_then(|(k, _)| offered.iter().find(|c| AudioCodec::of(c) == Some(k)))
-            .or_else(|| offered.iter().find(|c| AudioCodec::of(c).is_some()))?;
-        let audio = (AudioCodec::of(pick)?, pick.payload_type);
+        let answered = self.codecs(index).into_iter().find(|c| !is_aux(c));
+        let same = |a: &Codec, b: &Codec| a.name == b.name && a.clock_rate == b.clock_rate;
+        let pick = match want.and_then(|w| w.audio) {
+            Some((k, _)) => offered.iter().find(|c| AudioCodec::of(c) == Some(k)),
+            None => answered.as_ref().and_then(|a| offered.iter().find(|c| !is_aux(c) && same(c, a))),
+        }
+        .or_else(|| offered.iter().find(|c| AudioCodec::of(c).is_some()))?;
+        let audio = AudioCodec::of(pick).map(|k| (k, pick.payload_type));
         let dtmf = dtmf_pt(&offered);
-        let keep: Vec<u8> = std::iter::once(audio.1).chain(dtmf).collect();
+        let keep: Vec<u8> = std::iter::once(pick.payload_type).chain(dtmf).collect();
         let offer_lines = &offer.media[offer_index].lines;
         let m = self.media.get_mut(index)?;
         m.formats = keep.iter().map(u8::to_string).collect();
@@ -160,14 +178,14 @@ impl Sdp {
         let mapped =
             offer_lines.iter().filter(|l| l.kind == 'a' && payload_of(&l.value).is_some_and(|p| keep.contains(&p)));
         let mut lines: Vec<Line> = mapped.cloned().collect();
-        if audio.0 == AudioCodec::Pcmu || audio.0 == AudioCodec::Pcma {
+        if let Some((k @ (AudioCodec::Pcmu | AudioCodec::Pcma), pt)) = audio {
             // A static payload type may have been offered without rtpmap.
-            if !lines.iter().any(|l| payload_of(&l.value) == Some(audio.1)) {
-                lines.insert(0, Line { kind: 'a', value: format!("rtpmap:{} {}", audio.1, audio.0.description().0) });
+            if !lines.iter().any(|l| payload_of(&l.value) == Some(pt)) {
+                lines.insert(0, Line { kind: 'a', value: format!("rtpmap:{pt} {}", k.description().0) });
             }
         }
         m.lines.splice(0..0, lines);
-        Some(LegFormat { audio: Some(audio), dtmf })
+        Some(LegFormat { audio, dtmf })
     }
 }
 

@@ -86,7 +86,7 @@ fn an_answer_is_rewritten_in_the_offerers_payload_types() {
     let mut answer = Sdp::parse(b_answer.as_bytes()).unwrap();
     let b = answer.leg_format(0);
     assert_eq!(b, LegFormat { audio: Some((AudioCodec::Pcmu, 0)), dtmf: Some(100) });
-    let a = answer.answer_in_terms_of(0, &offer, b).unwrap();
+    let a = answer.answer_in_terms_of(0, &offer, None).unwrap();
     assert_eq!(a, LegFormat { audio: Some((AudioCodec::Opus, 111)), dtmf: Some(101) });
     let text = answer.to_string();
     assert!(text.contains("m=audio 4000 RTP/AVP 111 101\r\n"), "{text}");
@@ -96,12 +96,16 @@ fn an_answer_is_rewritten_in_the_offerers_payload_types() {
     assert!(!text.contains(":100 "), "{text}");
     // A codec both sides have is kept, under the caller's payload type.
     let mut same = Sdp::parse(OFFER.as_bytes()).unwrap();
-    let a = same.answer_in_terms_of(0, &Sdp::parse(OFFER.as_bytes()).unwrap(), same.leg_format(0)).unwrap();
+    let a = same.answer_in_terms_of(0, &Sdp::parse(OFFER.as_bytes()).unwrap(), None).unwrap();
     assert_eq!(a, LegFormat { audio: Some((AudioCodec::Pcmu, 0)), dtmf: Some(101) });
     // Nothing the switch can transcode: untouched.
     let g729 = Sdp::parse(OFFER.replace("RTP/AVP 0 8 101", "RTP/AVP 18").as_bytes()).unwrap();
     let mut answer = Sdp::parse(OFFER.as_bytes()).unwrap();
-    assert_eq!(answer.answer_in_terms_of(0, &g729, LegFormat::default()), None);
+    assert_eq!(answer.answer_in_terms_of(0, &g729, None), None);
+    // ...and is offered nothing more: the answerer must pick from what it can speak.
+    let mut only_g729 = g729.clone();
+    only_g729.offer_transcodable(0);
+    assert_eq!(only_g729, g729);
 }
 
 #[test]
@@ -131,4 +135,31 @@ fn the_switchs_own_offer_has_every_transcodable_codec_and_reads_back() {
     assert_eq!(answer.leg_format(0), LegFormat { audio: Some((AudioCodec::Pcma, 8)), dtmf: Some(101) });
     let v6 = Sdp::switch_offer("2001:db8::7".parse().unwrap(), 20002, 1).to_string();
     assert!(v6.contains("c=IN IP6 2001:db8::7\r\n"), "{v6}");
+}
+
+#[test]
+fn a_shared_codec_the_switch_cannot_transcode_is_kept_not_replaced() {
+    // A phone offering G.722 first, answered with G.722: relayed as it is.
+    let offer = Sdp::parse(
+        OFFER
+            .replace("RTP/AVP 0 8 101", "RTP/AVP 9 0 101")
+            .replace("a=rtpmap:101", "a=rtpmap:9 G722/8000\r\na=rtpmap:101")
+            .as_bytes(),
+    )
+    .unwrap();
+    let mut answer = Sdp::parse(
+        OFFER
+            .replace("RTP/AVP 0 8 101", "RTP/AVP 9 101")
+            .replace("a=rtpmap:101", "a=rtpmap:9 G722/8000\r\na=rtpmap:101")
+            .as_bytes(),
+    )
+    .unwrap();
+    let a = answer.answer_in_terms_of(0, &offer, None).unwrap();
+    assert_eq!(a, LegFormat { audio: None, dtmf: Some(101) });
+    assert!(answer.to_string().contains("m=audio 4000 RTP/AVP 9 101\r\n"), "{answer}");
+    // Asked for a codec the switch encodes (early media), it gets PCMU.
+    let want = offer.first_transcodable(0);
+    let mut early = offer.clone();
+    let a = early.answer_in_terms_of(0, &offer, want).unwrap();
+    assert_eq!(a.audio, Some((AudioCodec::Pcmu, 0)));
 }

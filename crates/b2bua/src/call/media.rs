@@ -42,9 +42,8 @@ impl Call {
                 // A hears its own codecs and payload types, whatever B chose.
                 Side::A => {
                     // After early media from the switch, A keeps the codec it was given then.
-                    let want = self.early_a.unwrap_or(formats.b);
                     if let Some(offer) = &self.a_offer {
-                        sdp.answer_in_terms_of(i, offer, want);
+                        sdp.answer_in_terms_of(i, offer, self.early_a);
                     }
                 }
                 // B keeps being offered what the relay can transcode.
@@ -94,7 +93,7 @@ impl Call {
         let b = sdp.leg_format(i);
         let a = match (self.a_settled, &self.a_offer) {
             (Some(a), _) => a,
-            (None, Some(offer)) => match sdp.clone().answer_in_terms_of(i, offer, self.early_a.unwrap_or(b)) {
+            (None, Some(offer)) => match sdp.clone().answer_in_terms_of(i, offer, self.early_a) {
                 Some(a) => a,
                 None => return Vec::new(),
             },
@@ -119,7 +118,8 @@ impl Call {
         let Some(offer) = self.a_offer.clone() else { return Vec::new() };
         let Some(i) = offer.audio_index() else { return Vec::new() };
         let mut sdp = offer.clone();
-        let Some(a) = sdp.answer_in_terms_of(i, &offer, LegFormat::default()) else { return Vec::new() };
+        let want = offer.first_transcodable(i);
+        let Some(a) = sdp.answer_in_terms_of(i, &offer, want) else { return Vec::new() };
         let (port, version) = self.next_origin(Side::A);
         sdp.anchor(self.media_ip, port, version);
         self.early_a = Some(a);

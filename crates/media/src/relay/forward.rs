@@ -38,9 +38,13 @@ pub(super) fn drain(
     let socket = if rtcp { &sockets.rtcp[leg] } else { &sockets.rtp[leg] };
     for _ in 0..32 {
         match socket.try_recv_from(buf) {
-            Ok((n, _)) if rtcp => {
-                st.legs[leg].last_heard = Instant::now();
-                forward_rtcp(st, 1 - leg, &buf[..n], sockets);
+            Ok((n, from)) if rtcp => {
+                // Only the latched phone's reports count (and pass).
+                let own = st.legs[leg].remote.is_some_and(|r| r.ip() == from.ip());
+                if own {
+                    st.legs[leg].last_heard = Instant::now();
+                    forward_rtcp(st, 1 - leg, &buf[..n], sockets);
+                }
             }
             Ok((n, from)) => forward_rtp(st, leg, buf, n, from, sockets, stats, report),
             Err(_) => return,
@@ -68,12 +72,23 @@ fn forward_rtp(
     let Some(off) = rtp::payload_offset(&buf[..len]) else { return };
     let now = Instant::now();
     let to_leg = 1 - from_leg;
+    if (64..=95).contains(&rtp::payload_type(&buf[..len])) {
+        // RTCP multiplexed on the RTP port (RFC 5761): not audio.
+        if st.legs[from_leg].remote == Some(from) {
+            st.legs[from_leg].last_heard = now;
+            forward_rtcp(st, to_leg, &buf[..len], sockets);
+        }
+        return;
+    }
     let [a, b] = &mut st.legs;
     let (src, dst) = if from_leg == 0 { (a, b) } else { (b, a) };
+    // Symmetric RTP: answer to where packets come from, once they are the
+    // leg's own.
+    if !src.accepts(from, rtp::ssrc(&buf[..len]), now) {
+        stats.packets_refused.fetch_add(1, Ordering::Relaxed);
+        return;
+    }
     src.last_heard = now;
-    // Symmetric RTP: answer to where packets come from.
-    src.remote = Some(from);
-    src.latched = true;
     let pkt = &mut buf[..len];
     let seq = rtp::sequence(pkt);
     if let Some(last) = src.last_seq {
@@ -109,6 +124,12 @@ fn forward_rtp(
         }
         if dst.out.busy() {
             // The switch is playing digits to that leg: they replace audio.
+            return drop_packet(dst);
+        }
+        let own_audio = src.format.audio.is_some_and(|(_, audio_pt)| audio_pt == pt);
+        if src.transcoder.is_some() && !own_audio {
+            // Comfort noise or a codec nobody settled on: the other leg
+            // agreed to neither, and the transcoder cannot convert it.
             return drop_packet(dst);
         }
         // The recording takes whichever side of the packet is G.711.

@@ -12,6 +12,8 @@ use voxide_sdp::{AudioCodec, LegFormat};
 use crate::audio::{Codec, OpusEncoder, Prompt, PromptPlayer, Transcoder};
 use crate::dtmf::{Digit, DtmfReceiver, DtmfSender, InbandDetector};
 
+/// A latched source silent this long may be replaced by another one.
+const RELATCH_AFTER: Duration = Duration::from_secs(2);
 /// Digits are this far apart, and played this loud (dB below 0 dBm0).
 const VOLUME: u8 = 10;
 const INTER_DIGIT: Duration = Duration::from_millis(80);
@@ -23,6 +25,11 @@ pub(super) struct LegState {
     pub remote: Option<SocketAddr>,
     /// Whether the remote was learnt from packets (then SDP no longer moves it).
     pub latched: bool,
+    /// SSRC of the stream latched on, and when it last sent RTP: another
+    /// source takes over only with that SSRC (the same phone behind a NAT
+    /// that moved it) or once the latched one has been quiet a while.
+    pub latched_ssrc: Option<u32>,
+    pub last_rtp: Instant,
     pub last_heard: Instant,
     pub last_seq: Option<u16>,
     pub format: LegFormat,
@@ -47,6 +54,8 @@ impl LegState {
         LegState {
             remote: None,
             latched: false,
+            latched_ssrc: None,
+            last_rtp: now,
             last_heard: now,
             last_seq: None,
             format: LegFormat::default(),
@@ -86,6 +95,23 @@ impl LegState {
         let (in0, out0) = *self.ts_anchor.get_or_insert((ts, ts));
         let scaled = u64::from(ts.wrapping_sub(in0)) * u64::from(to) / u64::from(from);
         crate::rtp::set_timestamp(pkt, out0.wrapping_add(scaled as u32));
+    }
+
+    /// Whether RTP from `from` with `ssrc` belongs to this leg (latching on
+    /// it if it is new), rather than being someone else's packets sprayed
+    /// at the port ("RTP bleed").
+    pub fn accepts(&mut self, from: SocketAddr, ssrc: u32, now: Instant) -> bool {
+        let known = self.latched && self.remote == Some(from);
+        let moved = self.latched_ssrc == Some(ssrc);
+        let quiet = now.saturating_duration_since(self.last_rtp) >= RELATCH_AFTER;
+        if !(known || !self.latched || moved || quiet) {
+            return false;
+        }
+        self.remote = Some(from);
+        self.latched = true;
+        self.latched_ssrc = Some(ssrc);
+        self.last_rtp = now;
+        true
     }
 
     /// Milliseconds since the leg was set up, for the digit receiver.

@@ -235,6 +235,11 @@ impl Relay {
     /// Plays `prompt` (8 kHz samples) to `leg`; `MediaEvent::PlaybackDone`
     /// follows when it has all been sent.
     pub fn play(&self, leg: Leg, prompt: Prompt) {
+        if prompt.rate() != 8000 {
+            // Frames are sent as 20 ms of 8 kHz audio; load prompts at 8 kHz.
+            tracing::warn!(rate = prompt.rate(), "prompt not at 8 kHz: not played");
+            return;
+        }
         let _ = self.commands.send(Command::Play { leg, prompt });
     }
 

@@ -164,7 +164,7 @@ impl DtmfReceiver {
             Some(tone) if tone.digit == digit && packet.timestamp == tone.segment_ts.wrapping_add(SEGMENT_LENGTH) => {
                 // The next segment of a press longer than 0xFFFF units.
                 let previous = Finished { timestamp: tone.segment_ts, event: digit.event(), last_seq: tone.last_seq };
-                tone.earlier_segments += SEGMENT_LENGTH;
+                tone.earlier_segments = tone.earlier_segments.saturating_add(SEGMENT_LENGTH);
                 tone.segment_ts = packet.timestamp;
                 tone.duration = 0;
                 tone.update(&event, packet.seq, now_ms);
@@ -236,7 +236,7 @@ impl DtmfReceiver {
     /// Reports the press in progress, if any.
     fn finish(&mut self, ended_by: EndReason) {
         let Some(tone) = self.tone.take() else { return };
-        let duration = tone.earlier_segments + u32::from(tone.duration);
+        let duration = tone.earlier_segments.saturating_add(u32::from(tone.duration));
         let duration_ms = (u64::from(duration) * 1000 / u64::from(self.clock_rate)) as u32;
         self.remember(Finished { timestamp: tone.segment_ts, event: tone.digit.event(), last_seq: tone.last_seq });
         self.updates.push_back(DtmfUpdate::Ended(DigitEvent {
