@@ -27,6 +27,7 @@ mod openapi;
 mod originate;
 mod page;
 mod registrations;
+mod sms;
 
 use std::collections::HashSet;
 use std::path::PathBuf;
@@ -58,6 +59,8 @@ pub struct AppState {
     pub recordings_dir: PathBuf,
     /// WAV prompts `POST /api/calls/{uuid}/play/` may name.
     pub prompts_dir: PathBuf,
+    /// Text messages: `/api/sendsms/` and `/api/sms/`.
+    pub sms: voxide_sms::SmsService,
 }
 
 impl AppState {
@@ -100,6 +103,10 @@ pub fn router(state: AppState, options: &HttpOptions) -> Router {
         .route("/api/apps", get(apps::list).post(apps::create))
         .route("/api/apps/{id}", delete(apps::delete))
         .route("/oapi/v1/call/click-to-call/{number}", post(oapi::click_to_call))
+        .route("/api/sendsms", post(sms::send))
+        .route("/api/sms", get(sms::list))
+        .route("/api/sms/inbound", post(sms::inbound))
+        .route("/api/sms/{id}", get(sms::get))
         .route("/api/media/{*path}", get(media::serve))
         .route("/api/events", get(events::stream))
         .route("/api/openapi.json", get(openapi_json))

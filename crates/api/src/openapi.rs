@@ -11,14 +11,20 @@ pub struct RouteDoc {
     pub path: &'static str,
     pub summary: &'static str,
     /// Whether it needs credentials: `Authorization: Token …`, or for
-    /// `scheme` `app`, seed 001's `x-auth-app-id` and `x-auth-app-hash`.
+    /// `scheme` `app`, seed 001's `x-auth-app-id` and `x-auth-app-hash`,
+    /// or for `webhook`, the carrier webhook's shared secret.
     pub auth: bool,
-    /// The security scheme (`token` or `app`) when `auth`.
+    /// The security scheme (`token`, `app` or `webhook`) when `auth`.
     pub scheme: &'static str,
 }
 
 const fn r(method: &'static str, path: &'static str, summary: &'static str, auth: bool) -> RouteDoc {
     RouteDoc { method, path, summary, auth, scheme: "token" }
+}
+
+/// A route a carrier calls, holding the shared webhook secret.
+const fn webhook(method: &'static str, path: &'static str, summary: &'static str) -> RouteDoc {
+    RouteDoc { method, path, summary, auth: true, scheme: "webhook" }
 }
 
 /// A route for third-party apps, signed with their app id and secret.
@@ -78,6 +84,10 @@ pub const ROUTES: &[RouteDoc] = &[
         true,
     ),
     r("post", "/api/calls/{uuid}/record/", "Start recording a call in progress", true),
+    r("post", "/api/sendsms/", "Send a text to an extension or a phone number (sms_to, sms_body, callback_url)", true),
+    r("get", "/api/sms/", "List text messages, newest first (limit, offset)", true),
+    r("get", "/api/sms/{id}/", "Get a text message and its delivery status", true),
+    webhook("post", "/api/sms/inbound/", "Carrier webhook: inbound texts and delivery receipts (Flowroute v2.1)"),
     r("get", "/api/media/{path}", "Download a recording (range requests supported)", true),
     r(
         "get",
@@ -105,8 +115,11 @@ pub fn document() -> Value {
         });
         if route.auth {
             op["security"] = json!([{ route.scheme: [] }]);
-            let why =
-                if route.scheme == "app" { "Missing app id or wrong app hash" } else { "Missing or invalid token" };
+            let why = match route.scheme {
+                "app" => "Missing app id or wrong app hash",
+                "webhook" => "Missing or wrong webhook secret",
+                _ => "Missing or invalid token",
+            };
             op["responses"]["401"] = json!({ "description": why });
         }
         let params: Vec<Value> = route
@@ -131,6 +144,10 @@ pub fn document() -> Value {
             "app": {
                 "type": "apiKey", "in": "header", "name": "x-auth-app-id",
                 "description": "With `x-auth-app-hash`: hex sha256(app_id + app_secret)"
+            },
+            "webhook": {
+                "type": "apiKey", "in": "query", "name": "secret",
+                "description": "`sms.inbound_secret`, or the same in an `X-Voxide-Secret` header"
             }
         } },
         "paths": paths

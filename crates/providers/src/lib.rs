@@ -4,8 +4,12 @@
 //! and sends SMS from owned numbers. Two back ends exist:
 //!
 //! * [`LocalProvider`] — an in-process pool for development, demos and
-//!   installs without a carrier account;
+//!   installs without a carrier account; it cannot send SMS and says so
+//!   ([`ProviderError::Unsupported`]);
 //! * [`FlowrouteProvider`] — Flowroute's v2 numbers and v2.1 messaging APIs.
+//!
+//! What a carrier posts back — inbound SMS and delivery receipts — is read
+//! by [`parse_webhook`] (Flowroute's v2.1 callback shapes).
 //!
 //! Dispatch is a plain enum rather than a trait object: the set of back ends
 //! is closed and small, and an enum keeps the async methods `Send` without
@@ -19,6 +23,7 @@ mod config;
 mod flowroute;
 mod local;
 mod number;
+mod webhook;
 
 pub use config::{
     DEFAULT_AREA_CODES, DEFAULT_MONTHLY_COST, DEFAULT_NUMBERS_PER_AREA_CODE, DEFAULT_TIMEOUT_SECS, FLOWROUTE_BASE_URL,
@@ -29,6 +34,7 @@ pub use local::LocalProvider;
 pub use number::{
     MAX_SEARCH_LIMIT, MAX_SMS_BODY_CHARS, clamp_limit, normalize_number, validate_npa, validate_sms_body,
 };
+pub use webhook::{DeliveryReport, InboundSms, WebhookEvent, parse_webhook};
 
 use serde::{Deserialize, Serialize};
 
@@ -76,6 +82,14 @@ pub enum ProviderError {
     /// The provider's configuration is unusable.
     #[error("invalid provider configuration: {0}")]
     Config(String),
+    /// This back end cannot do what was asked (the local pool sends no SMS).
+    #[error("not supported by the {provider} provider: {what}")]
+    Unsupported {
+        /// [`Provider::name`] of the back end.
+        provider: &'static str,
+        /// What it cannot do, and what to configure instead.
+        what: &'static str,
+    },
 }
 
 /// The configured DID-number back end.
@@ -148,8 +162,9 @@ impl Provider {
     /// Sends an SMS and returns the provider's message id.
     ///
     /// # Errors
-    /// [`ProviderError::InvalidInput`] for bad numbers or body, or any
-    /// upstream failure.
+    /// [`ProviderError::InvalidInput`] for bad numbers or body,
+    /// [`ProviderError::Unsupported`] from the local pool, or any upstream
+    /// failure.
     pub async fn send_sms(&self, from: &str, to: &str, body: &str) -> Result<String, ProviderError> {
         match self {
             Self::Local(p) => p.send_sms(from, to, body),

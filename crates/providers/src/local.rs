@@ -24,8 +24,6 @@ pub struct LocalProvider {
 #[derive(Debug, Default)]
 struct State {
     owned: BTreeSet<String>,
-    /// Source of message ids for [`LocalProvider::send_sms`].
-    messages_sent: u64,
 }
 
 impl LocalProvider {
@@ -53,7 +51,7 @@ impl LocalProvider {
         Ok(Self { pool, monthly_cost: config.monthly_cost, state: Mutex::new(State::default()) })
     }
 
-    /// Locks the state. The state is a pair of plain values that every
+    /// Locks the state. The state is a plain set that every
     /// critical section leaves consistent, so a poisoned lock is still safe
     /// to use and recovering beats failing every later request.
     fn state(&self) -> MutexGuard<'_, State> {
@@ -124,27 +122,21 @@ impl LocalProvider {
         Ok(())
     }
 
-    /// Accepts an SMS without delivering it and returns a `local-N` id.
-    ///
-    /// Nothing leaves the process; the message is logged so a developer can
-    /// see what would have been sent. The sender must be owned, as a carrier
-    /// would require, so code paths behave the same against both back ends.
+    /// Refuses: the pool has no carrier behind it, so a message could only
+    /// be pretended sent. Input is still checked first, so a caller learns
+    /// about a bad number or body before learning that SMS needs a carrier.
     ///
     /// # Errors
-    /// [`ProviderError::InvalidInput`] for bad numbers or body;
-    /// [`ProviderError::NotOwned`] if `from` is not owned.
+    /// [`ProviderError::InvalidInput`] for bad numbers or body, otherwise
+    /// always [`ProviderError::Unsupported`].
     pub fn send_sms(&self, from: &str, to: &str, body: &str) -> Result<String, ProviderError> {
-        let from = normalize_number(from)?;
-        let to = normalize_number(to)?;
+        normalize_number(from)?;
+        normalize_number(to)?;
         validate_sms_body(body)?;
-        let mut state = self.state();
-        if !state.owned.contains(&from) {
-            return Err(ProviderError::NotOwned(from));
-        }
-        state.messages_sent += 1;
-        let id = format!("local-{}", state.messages_sent);
-        tracing::info!(%id, %from, %to, chars = body.chars().count(), "local pool: SMS accepted");
-        Ok(id)
+        Err(ProviderError::Unsupported {
+            provider: "local",
+            what: "the local number pool cannot send SMS to outside numbers; configure a carrier such as Flowroute",
+        })
     }
 
     /// Marks numbers the database already records as owned. Numbers outside

@@ -91,18 +91,16 @@ async fn restore_owned_reseeds_after_restart() {
 }
 
 #[tokio::test]
-async fn sms_requires_an_owned_sender() {
+async fn sms_is_refused_as_unsupported_after_the_input_is_checked() {
     let provider = demo_provider();
-    assert_eq!(
-        provider.send_sms("17865550100", "13055550100", "hi").await,
-        Err(ProviderError::NotOwned("17865550100".into()))
-    );
     provider.purchase("17865550100").await.unwrap();
-    let first = provider.send_sms("17865550100", "13055550100", "hi").await.unwrap();
-    let second = provider.send_sms("17865550100", "13055550100", "again").await.unwrap();
-    assert_eq!(first, "local-1");
-    assert_eq!(second, "local-2");
+    let refused = provider.send_sms("17865550100", "13055550100", "hi").await.unwrap_err();
+    assert!(matches!(refused, ProviderError::Unsupported { provider: "local", .. }), "{refused:?}");
+    let said = refused.to_string();
+    assert!(said.contains("cannot send SMS") && said.contains("Flowroute"), "{said}");
+    // Bad input is reported as such, not hidden behind "unsupported".
     assert!(matches!(provider.send_sms("17865550100", "13055550100", "").await, Err(ProviderError::InvalidInput(_))));
+    assert!(matches!(provider.send_sms("555", "13055550100", "hi").await, Err(ProviderError::InvalidInput(_))));
 }
 
 #[test]

@@ -7,7 +7,7 @@
 //! UTC text, binding expiries are Unix seconds.
 //!
 //! Layout: one module per table family (`tenants`, `tokens`, `apps`, `extensions`,
-//! `dids`, `cdrs`, `bindings`), `secret` for SIP passwords at rest,
+//! `dids`, `cdrs`, `bindings`, `sms`), `secret` for SIP passwords at rest,
 //! `clock` for the timestamp format.
 
 mod apps;
@@ -19,6 +19,7 @@ mod dids;
 mod error;
 mod extensions;
 mod secret;
+mod sms;
 mod tenants;
 mod tokens;
 
@@ -30,6 +31,7 @@ pub use dids::{DidRow, NewDid};
 pub use error::StoreError;
 pub use extensions::{ExtensionChanges, ExtensionRow, NewExtension};
 pub use secret::SecretBox;
+pub use sms::{NewSms, SmsDirection, SmsRow, SmsStatus};
 pub use tenants::{TenantRow, UserRow};
 pub use tokens::{TokenScope, generate_token, hash_token};
 

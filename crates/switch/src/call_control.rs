@@ -54,6 +54,7 @@ pub(crate) enum CallRequest {
     Play { uuid: String, side: CallSide, prompt: Prompt, reply: oneshot::Sender<bool> },
     Record { uuid: String, reply: oneshot::Sender<Option<String>> },
     Originate { request: OriginateRequest, reply: oneshot::Sender<Result<Originated, OriginateError>> },
+    Text { text: crate::texts::OutgoingText, reply: oneshot::Sender<crate::texts::TextOutcome> },
 }
 
 impl Driver {
@@ -101,6 +102,7 @@ impl Driver {
             CallRequest::Originate { request, reply } => {
                 let _ = reply.send(self.originate(request));
             }
+            CallRequest::Text { text, reply } => self.send_text(text, reply),
         }
     }
 

@@ -81,6 +81,14 @@ impl SwitchControl {
         self.ask(|reply| CallRequest::Record { uuid: uuid.to_string(), reply }).await.flatten()
     }
 
+    /// Sends a text as a SIP MESSAGE to every phone registered for an
+    /// extension; the first phone to accept it delivers it.
+    pub async fn send_text(&self, text: crate::texts::OutgoingText) -> crate::texts::TextOutcome {
+        let stopped =
+            || crate::texts::TextOutcome::Failed { status: None, reason: "the switch is not running".to_string() };
+        self.ask(|reply| CallRequest::Text { text, reply }).await.unwrap_or_else(stopped)
+    }
+
     async fn ask<T>(&self, request: impl FnOnce(tokio::sync::oneshot::Sender<T>) -> CallRequest) -> Option<T> {
         let (reply, answer) = tokio::sync::oneshot::channel();
         self.calls.send(request(reply)).ok()?;

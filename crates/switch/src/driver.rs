@@ -59,6 +59,8 @@ pub(crate) struct Driver {
     /// Recognizers for live transcription, when a model is configured.
     pub(crate) stt: Option<Arc<voxide_stt::SttPool>>,
     pub(crate) registration_events: crate::registration_events::RegistrationEvents,
+    /// Texts (SIP MESSAGE) in flight to phones.
+    pub(crate) texts: crate::texts::Texts,
 }
 
 impl Driver {
@@ -174,12 +176,12 @@ impl Driver {
                 match event {
                     TransactionEvent::Request { key, request } => self.handle_request(key, request),
                     TransactionEvent::Response { key, response } => {
-                        if !self.uplink_response(now, &key, &response) {
+                        if !self.uplink_response(now, &key, &response) && !self.text_response(&key, &response) {
                             self.b2bua.response(now, &key, response);
                         }
                     }
                     TransactionEvent::Timeout { key } | TransactionEvent::TransportError { key } => {
-                        if key.is_client() && !self.uplink_timeout(now, &key) {
+                        if key.is_client() && !self.uplink_timeout(now, &key) && !self.text_timeout(&key) {
                             self.b2bua.timeout(now, &key);
                         }
                     }
@@ -234,6 +236,8 @@ impl Driver {
             if unsupported_requirements(&req).is_none() {
                 return self.admit_invite(key, req, source, transport);
             }
+        } else if req.method == Method::Message && !in_dialog && unsupported_requirements(&req).is_none() {
+            return self.admit_message(key, req, source, transport);
         } else if req.method == Method::Cancel {
             let answered =
                 key.cancelled_invite().is_some_and(|invite| self.b2bua.cancel(now, &invite, key.clone(), &req));

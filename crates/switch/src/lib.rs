@@ -6,7 +6,8 @@
 //! that ties messages, timers and cores together), `persist` (ordered
 //! binding writes), `directory` (credentials known to the registrar),
 //! `originate` (calls the switch places: click-to-call),
-//! `stats` (counters for `/metrics`), `control` (the handle the API holds).
+//! `stats` (counters for `/metrics`), `control` (the handle the API holds),
+//! `texts` (SIP MESSAGE from and to phones).
 
 mod call_control;
 mod call_events;
@@ -19,6 +20,7 @@ mod originate;
 mod persist;
 mod registration_events;
 mod stats;
+mod texts;
 mod transcribe;
 mod transport;
 mod uplinks;
@@ -45,6 +47,7 @@ pub use control::{Features, SwitchControl};
 pub use directory::{Account, Directory};
 pub use originate::{OriginateError, OriginateRequest, Originated, dialable};
 pub use stats::Stats;
+pub use texts::{InboundText, MAX_TEXT_CHARS, OutgoingText, TextOutcome};
 pub use voxide_events::{EventBus, EventKind};
 pub use voxide_media::audio::Prompt;
 
@@ -93,6 +96,10 @@ pub struct Switch {
     pub control: SwitchControl,
     /// Ends when the switch has stopped and flushed its writes.
     pub done: JoinHandle<()>,
+    /// Texts phones sent that the switch accepted (202): whoever takes
+    /// this stores and delivers them. Dropping it makes the switch refuse
+    /// texts with 503.
+    pub texts: mpsc::UnboundedReceiver<InboundText>,
 }
 
 /// Loads realms, accounts and bindings from `store`, then serves SIP on
@@ -140,6 +147,7 @@ pub async fn start(
     let (calls_tx, calls_rx) = mpsc::unbounded_channel();
     let control =
         SwitchControl::new(directory.clone(), stats.clone(), media.stats().clone(), aor_tx, events.clone(), calls_tx);
+    let (texts_tx, texts_rx) = mpsc::unbounded_channel();
     let (in_tx, in_rx) = mpsc::channel(4096);
     let udp = Arc::new(sockets.udp);
     let writers = transport::TcpWriters::default();
@@ -172,6 +180,7 @@ pub async fn start(
         events,
         stt: config.stt.map(|s| s.0),
         registration_events,
+        texts: texts::Texts::new(sip_addr, texts_tx),
         uplinks: uplinks::Uplinks {
             list: config
                 .trunks
@@ -198,5 +207,5 @@ pub async fn start(
         },
     };
     let done = tokio::spawn(driver.run(in_rx, aor_rx, media_rx, calls_rx, shutdown));
-    Ok(Switch { control, done })
+    Ok(Switch { control, done, texts: texts_rx })
 }

@@ -115,6 +115,20 @@ impl Default for EventsSection {
     }
 }
 
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SmsSection {
+    /// Every text that arrives (from a phone, or from the carrier's
+    /// webhook) is POSTed here as `{from, to, text}`. Empty: nowhere.
+    pub inbound_callback: String,
+    /// Secret the carrier's webhook (`POST /api/sms/inbound/`) presents as
+    /// `?secret=` or `X-Voxide-Secret`. Empty: the webhook is refused.
+    pub inbound_secret: String,
+    /// Key of the `X-Voxide-Signature: sha256=<hex HMAC-SHA256 of the
+    /// body>` header on every callback. Empty: callbacks are unsigned.
+    pub callback_secret: String,
+}
+
 /// A SIP trunk: calls from its address are trusted as the carrier's and
 /// may reach our DIDs; dialled numbers matching its prefixes leave through it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -245,6 +259,7 @@ pub struct Config {
     pub log: LogSection,
     pub calls: CallsSection,
     pub events: EventsSection,
+    pub sms: SmsSection,
     pub provider: ProviderConfig,
     pub trunks: Vec<TrunkConfig>,
 }
@@ -254,8 +269,21 @@ pub struct Config {
 #[error("invalid configuration:\n  {}", .0.join("\n  "))]
 pub struct ConfigErrors(pub Vec<String>);
 
-const SECTIONS: [&str; 12] =
-    ["sip", "http", "media", "store", "recordings", "stt", "api", "log", "calls", "events", "provider", "trunks"];
+const SECTIONS: [&str; 13] = [
+    "sip",
+    "http",
+    "media",
+    "store",
+    "recordings",
+    "stt",
+    "api",
+    "log",
+    "calls",
+    "events",
+    "sms",
+    "provider",
+    "trunks",
+];
 
 impl Config {
     /// Reads `path` (when given), applies `env` overrides, validates.
@@ -286,6 +314,7 @@ impl Config {
             log: section(&table, "log", &mut errors),
             calls: section(&table, "calls", &mut errors),
             events: section(&table, "events", &mut errors),
+            sms: section(&table, "sms", &mut errors),
             provider: provider_section(&table, &mut errors),
             trunks: trunks_section(&table, &mut errors),
         };
@@ -366,6 +395,18 @@ impl Config {
         }
         if !(1..=1_000_000).contains(&self.events.buffer) {
             bad("events.buffer", "must lie between 1 and 1000000".into());
+        }
+        let url = &self.sms.inbound_callback;
+        let web = url.starts_with("http://") || url.starts_with("https://");
+        if !url.is_empty() && !web {
+            bad("sms.inbound_callback", format!("{url:?} is not an http:// or https:// URL"));
+        }
+        for (key, secret) in
+            [("sms.inbound_secret", &self.sms.inbound_secret), ("sms.callback_secret", &self.sms.callback_secret)]
+        {
+            if !secret.is_empty() && secret.len() < 16 {
+                bad(key, "must be at least 16 characters".into());
+            }
         }
         if tracing_subscriber::EnvFilter::try_new(&self.log.level).is_err() {
             bad("log.level", format!("{:?} is not a log filter", self.log.level));

@@ -91,6 +91,9 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         stt: speech_to_text(&config)?,
     };
     let switch = voxide_switch::start(switch_config, store.clone(), sockets, shutdown.child_token()).await?;
+    let provider = Arc::new(provider);
+    let sms = sms_service(&config, &store, &switch.control, &provider);
+    tokio::spawn(sms.clone().run(switch.texts, shutdown.child_token()));
 
     let http_addr: std::net::SocketAddr = config.http.listen.parse()?;
     let listener =
@@ -98,10 +101,11 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let state = AppState {
         store: store.clone(),
         switch: switch.control.clone(),
-        provider: Arc::new(provider),
+        provider,
         provider_id,
         recordings_dir: config.recordings.dir.clone().into(),
         prompts_dir: config.media.prompts_dir.clone().into(),
+        sms,
     };
     let options = HttpOptions { max_body_bytes: config.http.max_body_bytes as usize };
     let api = tokio::spawn(voxide_api::serve(listener, state, options, shutdown.child_token()));
@@ -117,6 +121,23 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     store.close_unfinished_cdrs("SYSTEM_SHUTDOWN").await?;
     store.close().await;
     Ok(())
+}
+
+/// The text message service, with the `[sms]` settings.
+fn sms_service(
+    config: &Config,
+    store: &voxide_store::Store,
+    switch: &voxide_switch::SwitchControl,
+    provider: &Arc<Provider>,
+) -> voxide_sms::SmsService {
+    let set = |s: &str| (!s.is_empty()).then(|| s.to_string());
+    let sms = voxide_sms::SmsConfig {
+        inbound_callback: set(&config.sms.inbound_callback),
+        callback_secret: set(&config.sms.callback_secret),
+        inbound_secret: set(&config.sms.inbound_secret),
+        retry: voxide_sms::RetryPolicy::default(),
+    };
+    voxide_sms::SmsService::new(store.clone(), switch.clone(), provider.clone(), sms)
 }
 
 /// One prefix rule per trunk prefix, in configuration order.

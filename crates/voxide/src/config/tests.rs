@@ -87,3 +87,33 @@ fn events_buffer_defaults_to_1000_and_must_be_positive() {
         assert!(err.to_string().contains("events.buffer"), "{bad}: {err}");
     }
 }
+
+#[test]
+fn sms_settings_are_off_by_default_and_checked_when_set() {
+    let c = Config::load(None, env(&[])).unwrap();
+    assert_eq!((c.sms.inbound_callback.as_str(), c.sms.inbound_secret.as_str()), ("", ""));
+    let c = Config::load(
+        None,
+        env(&[
+            ("VOXIDE_SMS_INBOUND_CALLBACK", "https://hooks.example.com/sms"),
+            ("VOXIDE_SMS_INBOUND_SECRET", "0123456789012345"),
+            ("VOXIDE_SMS_CALLBACK_SECRET", "a-long-signing-key"),
+        ]),
+    )
+    .unwrap();
+    assert_eq!(c.sms.inbound_secret, "0123456789012345", "an all-digit secret stays text");
+    assert_eq!(c.sms.callback_secret, "a-long-signing-key");
+    let err = Config::load(
+        None,
+        env(&[
+            ("VOXIDE_SMS_INBOUND_CALLBACK", "hooks.example.com/sms"),
+            ("VOXIDE_SMS_INBOUND_SECRET", "short"),
+            ("VOXIDE_SMS_CALLBACK_SECRET", "short"),
+        ]),
+    )
+    .unwrap_err()
+    .to_string();
+    for key in ["sms.inbound_callback", "sms.inbound_secret", "sms.callback_secret"] {
+        assert!(err.contains(key), "{key} missing from {err}");
+    }
+}
