@@ -93,8 +93,11 @@ impl LegState {
         }
         let ts = crate::rtp::timestamp(pkt);
         let (in0, out0) = *self.ts_anchor.get_or_insert((ts, ts));
-        let scaled = u64::from(ts.wrapping_sub(in0)) * u64::from(to) / u64::from(from);
-        crate::rtp::set_timestamp(pkt, out0.wrapping_add(scaled as u32));
+        // Signed: a packet reordered from before the anchor maps to just
+        // before it, not four billion units ahead.
+        let delta = i64::from(ts.wrapping_sub(in0) as i32);
+        let scaled = delta * i64::from(to) / i64::from(from);
+        crate::rtp::set_timestamp(pkt, out0.wrapping_add(scaled as i32 as u32));
     }
 
     /// Whether RTP from `from` with `ssrc` belongs to this leg (latching on

@@ -132,6 +132,22 @@ pub struct Relay {
     task: tokio::task::JoinHandle<()>,
 }
 
+/// A relay's hold on its ports and its place in the count of relays.
+struct Lease {
+    pool: Arc<PortPool>,
+    ports: [u16; 2],
+    stats: Arc<MediaStats>,
+}
+
+impl Drop for Lease {
+    fn drop(&mut self) {
+        self.stats.active_relays.fetch_sub(1, Ordering::Relaxed);
+        for port in self.ports {
+            self.pool.give_back(port);
+        }
+    }
+}
+
 struct Sockets {
     rtp: [UdpSocket; 2],
     rtcp: [UdpSocket; 2],
@@ -178,10 +194,9 @@ impl Relay {
         let pool = pool.clone();
         let id = config.id;
         let task = tokio::spawn(async move {
+            // Gives the ports back however the task ends, a panic included.
+            let _ports = Lease { pool, ports: [port_a, port_b], stats: stats.clone() };
             run(config, sockets, rx, &stats, events).await;
-            stats.active_relays.fetch_sub(1, Ordering::Relaxed);
-            pool.give_back(port_a);
-            pool.give_back(port_b);
         });
         Ok(Relay { id, local, commands: tx, task })
     }
