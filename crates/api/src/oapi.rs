@@ -8,18 +8,16 @@
 
 use std::collections::HashMap;
 
-use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use serde::Deserialize;
-use serde_json::{Value, json};
 
 use crate::AppState;
 use crate::apps::AppCaller;
 use crate::error::ApiError;
-use crate::originate::{first_extension, place, seed_reply};
+use crate::originate::{first_extension, place, seed_fail, seed_reply};
 
 /// The seed's parameters, from a JSON body or the query string.
 #[derive(Debug, Default, Deserialize)]
@@ -30,10 +28,6 @@ pub struct ClickToCallParams {
     /// When given, it must be `sipUser`'s SIP password.
     #[serde(rename = "sipPassword")]
     sip_password: Option<String>,
-}
-
-fn fail(status: StatusCode, number: &str, message: &str) -> (StatusCode, Json<Value>) {
-    (status, Json(json!({ "dial_number": number, "status": "fail", "call_uuid": null, "message": message })))
 }
 
 pub async fn click_to_call(
@@ -54,14 +48,16 @@ pub async fn click_to_call(
         Some(user) => user,
         None => match first_extension(&state, app.tenant_id, app.user_id).await? {
             Some(user) => user,
-            None => return Ok(fail(StatusCode::BAD_REQUEST, &number, "no extension to ring: name one as sipUser")),
+            None => {
+                return Ok(seed_fail(StatusCode::BAD_REQUEST, &number, "no extension to ring: name one as sipUser"));
+            }
         },
     };
     if let Some(password) = params.sip_password {
         let extensions = state.store.extensions(Some(app.tenant_id)).await?;
         let matches = extensions.iter().any(|e| e.sip_username == device && e.sip_password == password);
         if !matches {
-            return Ok(fail(StatusCode::UNAUTHORIZED, &number, "wrong sipUser or sipPassword"));
+            return Ok(seed_fail(StatusCode::UNAUTHORIZED, &number, "wrong sipUser or sipPassword"));
         }
     }
     Ok(seed_reply(&number, place(&state, app.tenant_id, &device, &number, None).await))

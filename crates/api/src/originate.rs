@@ -59,11 +59,13 @@ pub(crate) fn seed_reply(number: &str, placed: Result<Originated, OriginateError
             StatusCode::OK,
             Json(json!({ "dial_number": number, "status": "success", "call_uuid": o.call_uuid, "message": "" })),
         ),
-        Err(e) => (
-            unplaced_status(&e),
-            Json(json!({ "dial_number": number, "status": "fail", "call_uuid": null, "message": e.to_string() })),
-        ),
+        Err(e) => seed_fail(unplaced_status(&e), number, &e.to_string()),
     }
+}
+
+/// The seed APIs' refusal: `{dial_number, status: "fail", call_uuid: null, message}`.
+pub(crate) fn seed_fail(status: StatusCode, number: &str, message: &str) -> (StatusCode, Json<Value>) {
+    (status, Json(json!({ "dial_number": number, "status": "fail", "call_uuid": null, "message": message })))
 }
 
 /// 503 when the switch cannot take calls now; 400 when this one cannot be placed.
@@ -137,11 +139,7 @@ pub async fn makecall(
         return Err(ApiError::field("number", "Enter the number to call."));
     }
     let Some(device) = first_extension(&state, caller.0.tenant_id, caller.0.user_id).await? else {
-        let message = "no extension to ring: create one first";
-        return Ok((
-            StatusCode::BAD_REQUEST,
-            Json(json!({ "dial_number": number, "status": "fail", "message": message })),
-        ));
+        return Ok(seed_fail(StatusCode::BAD_REQUEST, &number, "no extension to ring: create one first"));
     };
     Ok(seed_reply(&number, place(&state, caller.0.tenant_id, &device, &number, None).await))
 }

@@ -51,11 +51,13 @@ pub(crate) struct LegA {
     pub(crate) invited: Option<Invited>,
     pub(crate) call_id: String,
     pub(crate) flow: Flow,
-    /// Our To-tag.
+    /// Our tag in A's dialog: our To-tag when A called, our From-tag
+    /// when the switch dialled A.
     local_tag: String,
-    /// A's From value (with its tag): the To of requests we send A.
+    /// A's end of the dialog, with its tag (its From when it called, its
+    /// To when we dialled it): the To of requests we send A.
     remote: String,
-    /// A's To value with our tag: the From of requests we send A.
+    /// Our end, with our tag: the From of requests we send A.
     local: String,
     target: String,
     route: Vec<String>,
@@ -78,6 +80,7 @@ pub(crate) struct Fork {
 /// A leg the switch dials: its INVITE forked to every target until one
 /// answers (we are the UAC). Always leg B; leg A too when the switch
 /// placed the call.
+#[derive(Default)]
 pub(crate) struct Dialled {
     pub(crate) call_id: String,
     pub(crate) forks: Vec<Fork>,
@@ -147,7 +150,7 @@ impl Call {
             uuid,
             state: State::Ringing,
             a,
-            a_dialled: Dialled::new("", "", Vec::new()),
+            a_dialled: Dialled::default(),
             b,
             bridge_to: None,
             media_ports: ports,

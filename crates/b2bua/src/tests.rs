@@ -328,12 +328,29 @@ impl Answered {
 
     /// An in-dialog request from B.
     fn b_request(&self, method: &str, cseq: u32, branch: &str, body: Option<&str>) -> Request {
-        let text = self.b_invite.to_string();
-        let target = crate::build::contact_uri(&self.b_invite.headers).expect("our Contact toward B");
+        let b = Answerer { invite: &self.b_invite, ok: &self.b_ok, addr: B_ADDR, contact: B_CONTACT };
+        b.request(method, cseq, branch, body)
+    }
+}
+
+/// A phone the switch dialled (`invite`) that answered (`ok`) from `addr`
+/// with Contact `contact`.
+struct Answerer<'a> {
+    invite: &'a Request,
+    ok: &'a Response,
+    addr: &'a str,
+    contact: &'a str,
+}
+
+impl Answerer<'_> {
+    /// A request of its own in the dialog, in its own CSeq space.
+    fn request(&self, method: &str, cseq: u32, branch: &str, body: Option<&str>) -> Request {
+        let (addr, contact, text) = (self.addr, self.contact, self.invite.to_string());
+        let target = crate::build::contact_uri(&self.invite.headers).expect("our Contact in the INVITE");
         let head = format!(
-            "{method} {target} SIP/2.0\r\nVia: SIP/2.0/UDP {B_ADDR};branch={branch};rport\r\nMax-Forwards: 70\r\n\
-             From: {}\r\nTo: {}\r\nCall-ID: {}\r\nCSeq: {cseq} {method}\r\nContact: <{B_CONTACT}>\r\n",
-            header(&self.b_ok.to_string(), "To").unwrap(),
+            "{method} {target} SIP/2.0\r\nVia: SIP/2.0/UDP {addr};branch={branch};rport\r\nMax-Forwards: 70\r\n\
+             From: {}\r\nTo: {}\r\nCall-ID: {}\r\nCSeq: {cseq} {method}\r\nContact: <{contact}>\r\n",
+            header(&self.ok.to_string(), "To").unwrap(),
             header(&text, "From").unwrap(),
             header(&text, "Call-ID").unwrap(),
         );

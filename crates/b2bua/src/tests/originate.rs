@@ -96,18 +96,10 @@ fn bridged() -> Bridged {
 }
 
 impl DeviceUp {
-    /// An in-dialog request from the device, in its own CSeq space.
+    /// An in-dialog request from the device.
     fn device_request(&self, method: &str, cseq: u32, branch: &str) -> Request {
-        let sent = self.a_invite.to_string();
-        let target = crate::build::contact_uri(&self.a_invite.headers).expect("our Contact toward A");
-        let head = format!(
-            "{method} {target} SIP/2.0\r\nVia: SIP/2.0/UDP {A_ADDR};branch={branch};rport\r\nMax-Forwards: 70\r\n\
-             From: {}\r\nTo: {}\r\nCall-ID: {}\r\nCSeq: {cseq} {method}\r\nContact: <{A_CONTACT}>\r\n",
-            header(&self.a_ok.to_string(), "To").unwrap(),
-            header(&sent, "From").unwrap(),
-            header(&sent, "Call-ID").unwrap(),
-        );
-        parse_request(&with_body(head, None))
+        Answerer { invite: &self.a_invite, ok: &self.a_ok, addr: A_ADDR, contact: A_CONTACT }
+            .request(method, cseq, branch, None)
     }
 }
 
@@ -340,15 +332,8 @@ fn bye_from_the_device_ends_the_bridge_and_reaches_the_target() {
 #[test]
 fn bye_from_the_target_reaches_the_device() {
     let Bridged { mut up, b_ok, .. } = bridged();
-    let sent = up.b_invite.to_string();
-    let head = format!(
-        "BYE sip:voxide@192.0.2.10:5060 SIP/2.0\r\nVia: SIP/2.0/UDP {B_ADDR};branch=z9hG4bKtbye;rport\r\n\
-         Max-Forwards: 70\r\nFrom: {}\r\nTo: {}\r\nCall-ID: {}\r\nCSeq: 1 BYE\r\n",
-        header(&b_ok.to_string(), "To").unwrap(),
-        header(&sent, "From").unwrap(),
-        header(&sent, "Call-ID").unwrap(),
-    );
-    let bye = parse_request(&with_body(head, None));
+    let target = Answerer { invite: &up.b_invite, ok: &b_ok, addr: B_ADDR, contact: B_CONTACT };
+    let bye = target.request("BYE", 1, "z9hG4bKtbye", None);
     let key = server_key(&bye);
     let (owned, out) = up.sw.request(bye, udp(B_ADDR));
     assert!(owned);
