@@ -67,6 +67,9 @@ pub struct MediaConfig {
     pub rtp_timeout: Duration,
     /// Voice-activity detection on calls the switch listens to.
     pub vad: audio::VadConfig,
+    /// Detect DTMF tones in the audio of G.711 legs that did not agree to
+    /// telephone-event (about 1 ms of CPU per call-second).
+    pub inband_dtmf: bool,
 }
 
 /// Hands out relays; cheap to clone.
@@ -101,6 +104,7 @@ impl MediaEngine {
                 bind_ip: self.config.bind_ip,
                 rtp_timeout: self.config.rtp_timeout,
                 vad: self.config.vad.clone(),
+                inband_dtmf: self.config.inband_dtmf,
             },
             &self.pool,
             self.stats.clone(),

@@ -74,6 +74,9 @@ pub struct MediaSection {
     pub rtp_timeout_secs: u32,
     /// WAV prompts the API may play into calls (any common format).
     pub prompts_dir: String,
+    /// Look for DTMF tones in the audio of G.711 legs without
+    /// telephone-event.
+    pub inband_dtmf: bool,
 }
 
 impl Default for MediaSection {
@@ -83,6 +86,7 @@ impl Default for MediaSection {
             public_ip: String::new(),
             rtp_timeout_secs: 60,
             prompts_dir: "data/prompts".into(),
+            inband_dtmf: false,
         }
     }
 }

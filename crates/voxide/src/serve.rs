@@ -69,6 +69,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
                 min_silence_ms: config.stt.vad_min_silence_ms,
                 ..VadConfig::default()
             },
+            inband_dtmf: config.media.inband_dtmf,
         },
         routes: RouteTable::standard(trunk_rules(&config)),
         trunks: config

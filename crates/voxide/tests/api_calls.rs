@@ -25,14 +25,15 @@ fn blocks_where(phone: &Baresip, hz: f64, other: f64) -> usize {
         .count()
 }
 
-#[test]
-fn a_live_call_is_listed_sent_digits_played_a_prompt_recorded_and_hung_up() {
-    let prompts = std::env::temp_dir().join(format!("voxide-prompts-{}", std::process::id()));
+/// A switch (RTP ports `rtp_ports`) whose prompts directory holds `name`:
+/// `secs` of a 600 Hz sine at `rate`. Returns it and the directory.
+fn switch_with_prompt(rtp_ports: &str, name: &str, secs: &str, rate: &str) -> (Server, std::path::PathBuf) {
+    let prompts = std::env::temp_dir().join(format!("voxide-prompts-{}-{name}", std::process::id()));
     std::fs::create_dir_all(&prompts).unwrap();
     let sox = Command::new("sox")
-        .args(["-n", "-r", "16000", "-c", "1", "-b", "16"])
-        .arg(prompts.join("beep.wav"))
-        .args(["synth", "1", "sine", "600", "vol", "0.5"])
+        .args(["-n", "-r", rate, "-c", "1", "-b", "16"])
+        .arg(prompts.join(name))
+        .args(["synth", secs, "sine", "600", "vol", "0.5"])
         .output()
         .expect("run sox");
     assert!(sox.status.success());
@@ -41,10 +42,16 @@ fn a_live_call_is_listed_sent_digits_played_a_prompt_recorded_and_hung_up() {
         BIN,
         &[
             ("VOXIDE_SIP_DIGEST_SHA256", "false"),
-            ("VOXIDE_MEDIA_RTP_PORTS", "36000-36199"),
+            ("VOXIDE_MEDIA_RTP_PORTS", rtp_ports),
             ("VOXIDE_MEDIA_PROMPTS_DIR", &prompts_dir),
         ],
     );
+    (server, prompts)
+}
+
+#[test]
+fn a_live_call_is_listed_sent_digits_played_a_prompt_recorded_and_hung_up() {
+    let (server, prompts) = switch_with_prompt("36000-36199", "beep.wav", "1", "16000");
     let (caller_mic, callee_mic) = (tone(server.dir(), 1000), tone(server.dir(), 800));
     let (mut caller, mut callee) =
         server.two_phones(PhoneSpec::new(&caller_mic), PhoneSpec::new(&callee_mic).extra(";answermode=auto"));
@@ -122,24 +129,7 @@ fn a_live_call_is_listed_sent_digits_played_a_prompt_recorded_and_hung_up() {
 
 #[test]
 fn a_prompt_for_a_ringing_caller_is_early_media_then_the_callee_is_heard() {
-    let prompts = std::env::temp_dir().join(format!("voxide-early-{}", std::process::id()));
-    std::fs::create_dir_all(&prompts).unwrap();
-    let sox = Command::new("sox")
-        .args(["-n", "-r", "8000", "-c", "1", "-b", "16"])
-        .arg(prompts.join("ringback.wav"))
-        .args(["synth", "1.5", "sine", "600", "vol", "0.5"])
-        .output()
-        .expect("run sox");
-    assert!(sox.status.success());
-    let prompts_dir = prompts.display().to_string();
-    let server = Server::start(
-        BIN,
-        &[
-            ("VOXIDE_SIP_DIGEST_SHA256", "false"),
-            ("VOXIDE_MEDIA_RTP_PORTS", "36200-36399"),
-            ("VOXIDE_MEDIA_PROMPTS_DIR", &prompts_dir),
-        ],
-    );
+    let (server, prompts) = switch_with_prompt("36200-36399", "ringback.wav", "1.5", "8000");
     let (caller_mic, callee_mic) = (tone(server.dir(), 1000), tone(server.dir(), 800));
     // The callee rings until told to answer.
     let (mut caller, mut callee) = server.two_phones(PhoneSpec::new(&caller_mic), PhoneSpec::new(&callee_mic));

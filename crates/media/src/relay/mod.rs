@@ -74,6 +74,8 @@ pub struct RelayConfig {
     pub rtp_timeout: Duration,
     /// Voice-activity detection on legs the relay listens to.
     pub vad: VadConfig,
+    /// Detect DTMF tones in the audio of legs without telephone-event.
+    pub inband_dtmf: bool,
 }
 
 enum Command {
@@ -321,8 +323,8 @@ async fn run(
                     }
                 }
                 Some(Command::Formats { a, b }) => {
-                    st.legs[0].set_format(a);
-                    st.legs[1].set_format(b);
+                    st.legs[0].set_format(a, config.inband_dtmf);
+                    st.legs[1].set_format(b, config.inband_dtmf);
                     st.legs[0].set_path(a, b);
                     st.legs[1].set_path(b, a);
                 }

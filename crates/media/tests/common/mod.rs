@@ -18,7 +18,14 @@ pub const SAMPLES: usize = 160;
 
 pub fn engine(ports: (u16, u16), rtp_timeout: Duration) -> (MediaEngine, mpsc::UnboundedReceiver<MediaEvent>) {
     let (tx, rx) = mpsc::unbounded_channel();
-    let config = MediaConfig { bind_ip: LOCALHOST, public_ip: LOCALHOST, ports, rtp_timeout, vad: Default::default() };
+    let config = MediaConfig {
+        bind_ip: LOCALHOST,
+        public_ip: LOCALHOST,
+        ports,
+        rtp_timeout,
+        vad: Default::default(),
+        inband_dtmf: true,
+    };
     (MediaEngine::new(config, tx), rx)
 }
 
