@@ -60,5 +60,5 @@ pub async fn click_to_call(
             return Ok(seed_fail(StatusCode::UNAUTHORIZED, &number, "wrong sipUser or sipPassword"));
         }
     }
-    Ok(seed_reply(&number, place(&state, app.tenant_id, &device, &number, None).await))
+    Ok(seed_reply(&number, place(&state, app.tenant_id, &device, &number, None, None).await))
 }

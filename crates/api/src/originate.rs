@@ -30,9 +30,16 @@ pub(crate) async fn place(
     device: &str,
     to: &str,
     caller_id: Option<String>,
+    status_callback: Option<String>,
 ) -> Result<Originated, OriginateError> {
-    let request =
-        OriginateRequest { tenant_id, device: device.to_string(), to: to.to_string(), caller_id, direction: DIRECTION };
+    let request = OriginateRequest {
+        tenant_id,
+        device: device.to_string(),
+        to: to.to_string(),
+        caller_id,
+        direction: DIRECTION,
+        status_callback,
+    };
     let placed = state.switch.originate(request).await;
     match &placed {
         Ok(o) => tracing::info!(call_uuid = %o.call_uuid, %device, %to, "call placed through the API"),
@@ -82,6 +89,8 @@ pub struct OriginateBody {
     from: Option<String>,
     to: Option<String>,
     caller_id: Option<String>,
+    /// Gets the call's events POSTed, signed and in order.
+    status_callback: Option<String>,
 }
 
 /// Checks a number field: required ones must be there; all must be dialable.
@@ -107,16 +116,21 @@ pub async fn create(
     number(&mut errors, "from", body.from.as_deref(), true);
     number(&mut errors, "to", body.to.as_deref(), true);
     number(&mut errors, "caller_id", body.caller_id.as_deref(), false);
+    if body.status_callback.as_deref().is_some_and(|u| !crate::sms::is_http_url(u)) {
+        errors.insert("status_callback".into(), vec!["Enter an http:// or https:// URL.".into()]);
+    }
     let (Some(from), Some(to), true) = (body.from, body.to, errors.is_empty()) else {
         return Err(ApiError::Fields(errors));
     };
-    let placed = place(&state, caller.0.tenant_id, &from, &to, body.caller_id).await.map_err(|e| match e {
-        OriginateError::DeviceOffline => ApiError::BadRequest(e.to_string()),
-        OriginateError::UnknownDevice(_) => ApiError::field("from", format!("No extension {from}.")),
-        OriginateError::NoRoute(_) | OriginateError::TargetOffline(_) => ApiError::field("to", e.to_string()),
-        OriginateError::Invalid(_) => ApiError::BadRequest(e.to_string()),
-        OriginateError::NoMedia | OriginateError::NotRunning => ApiError::Unavailable(e.to_string()),
-    })?;
+    let placed = place(&state, caller.0.tenant_id, &from, &to, body.caller_id, body.status_callback).await.map_err(
+        |e| match e {
+            OriginateError::DeviceOffline => ApiError::BadRequest(e.to_string()),
+            OriginateError::UnknownDevice(_) => ApiError::field("from", format!("No extension {from}.")),
+            OriginateError::NoRoute(_) | OriginateError::TargetOffline(_) => ApiError::field("to", e.to_string()),
+            OriginateError::Invalid(_) => ApiError::BadRequest(e.to_string()),
+            OriginateError::NoMedia | OriginateError::NotRunning => ApiError::Unavailable(e.to_string()),
+        },
+    )?;
     let message = format!("Ringing {from}; {to} is dialled when it answers.");
     Ok((
         StatusCode::CREATED,
@@ -141,5 +155,5 @@ pub async fn makecall(
     let Some(device) = first_extension(&state, caller.0.tenant_id, caller.0.user_id).await? else {
         return Ok(seed_fail(StatusCode::BAD_REQUEST, &number, "no extension to ring: create one first"));
     };
-    Ok(seed_reply(&number, place(&state, caller.0.tenant_id, &device, &number, None).await))
+    Ok(seed_reply(&number, place(&state, caller.0.tenant_id, &device, &number, None, None).await))
 }

@@ -177,7 +177,7 @@ fn phone_digits(raw: &str) -> Option<String> {
     ok.then_some(digits)
 }
 
-fn is_http_url(raw: &str) -> bool {
+pub(crate) fn is_http_url(raw: &str) -> bool {
     raw.len() <= MAX_URL_LEN
         && reqwest::Url::parse(raw)
             .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some_and(|h| !h.is_empty()))

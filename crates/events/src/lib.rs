@@ -9,15 +9,18 @@
 //!
 //! Layout: `event` (the JSON shape and the kinds), `bus` (publishing,
 //! buffers, subscribing), `subscription` (replay, then live, with no
-//! duplicates or holes between them).
+//! duplicates or holes between them), `webhook` (signed, retried HTTP
+//! callbacks carrying events to URLs their owners named).
 
 mod bus;
 mod event;
 mod subscription;
+pub mod webhook;
 
 pub use bus::{DEFAULT_BUFFER, EventBus};
 pub use event::{Event, EventKind};
 pub use subscription::Subscription;
+pub use webhook::{CallbackError, RetryPolicy, SIGNATURE_HEADER, Webhooks, signature};
 
 #[cfg(test)]
 mod tests;

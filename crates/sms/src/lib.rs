@@ -9,14 +9,13 @@
 //! (`queued`, `sent`, `delivered`, `failed`) is POSTed to the callback URL
 //! the API was given, and every text that arrives is POSTed as
 //! `{from, to, text}` (the seed's shape) to the configured inbound callback.
-//! Callbacks are signed and retried: see [`webhook`].
+//! Callbacks are signed and retried: see `voxide_events::webhook`.
 //!
 //! Layout: `service` (intake, delivery, status), `route` (where a text
-//! goes), `webhook` (signed, retried callbacks).
+//! goes); callbacks go out through `voxide_events::webhook`.
 
 mod route;
 mod service;
-pub mod webhook;
 
 pub use service::{DEFAULT_SENDER, SendSms, SmsConfig, SmsError, SmsService, WebhookOutcome, status_body};
-pub use webhook::{CallbackError, RetryPolicy, SIGNATURE_HEADER, signature};
+pub use voxide_events::{CallbackError, RetryPolicy, SIGNATURE_HEADER, signature};

@@ -16,7 +16,7 @@ use voxide_store::{NewSms, SmsDirection, SmsRow, SmsStatus, Store, StoreError};
 use voxide_switch::{InboundText, OutgoingText, SwitchControl, TextOutcome};
 
 use crate::route::{Route, route, sender_number};
-use crate::webhook::{RetryPolicy, Webhooks};
+use voxide_events::{RetryPolicy, Webhooks};
 
 /// Sender a phone sees on a text from the API when the tenant has no
 /// number of its own.

@@ -21,7 +21,26 @@ const TRANSCRIPT_GRACE: Duration = Duration::from_secs(15);
 impl Driver {
     /// Publishes an event of a call to its tenant's stream.
     pub(crate) fn publish_call(&self, call: &CallInfo, kind: EventKind, data: Value) {
-        self.events.publish(call.tenant_id, kind, Some(call.uuid.clone()), data);
+        let body = call.callback.as_ref().map(|_| data.clone());
+        let seq = self.events.publish(call.tenant_id, kind, Some(call.uuid.clone()), data);
+        if let (Some(tx), Some(data)) = (&call.callback, body) {
+            let _ = tx.send(json!({ "seq": seq, "kind": kind, "call_uuid": call.uuid, "data": data }));
+        }
+    }
+
+    /// A task that POSTs a call's events to `url` one after the other
+    /// (each retried before the next is sent), ending with the call.
+    pub(crate) fn status_callback(&self, url: &str) -> tokio::sync::mpsc::UnboundedSender<Value> {
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Value>();
+        let (hooks, url) = (self.callbacks.clone(), url.to_string());
+        tokio::spawn(async move {
+            while let Some(body) = rx.recv().await {
+                if let Err(e) = hooks.post(&url, &body).await {
+                    tracing::warn!(%url, cause = %e, "status callback given up");
+                }
+            }
+        });
+        tx
     }
 
     /// What a relay reported about a call's media.

@@ -53,6 +53,8 @@ pub(crate) struct CallInfo {
     /// Whether the call is transcribed live once answered.
     pub(crate) transcribe: bool,
     pub(crate) transcript: Option<tokio::task::JoinHandle<Vec<crate::transcribe::Segment>>>,
+    /// The call's events, in order, for its `status_callback`.
+    pub(crate) callback: Option<tokio::sync::mpsc::UnboundedSender<serde_json::Value>>,
 }
 
 /// Identity and routing facts for the CDR.
@@ -65,6 +67,8 @@ pub(crate) struct Attempt {
     pub(crate) did_id: Option<i64>,
     pub(crate) verified: bool,
     pub(crate) in_contact: bool,
+    /// Where the call's events are also POSTed (`status_callback`).
+    pub(crate) status_callback: Option<String>,
 }
 
 impl Driver {
@@ -113,6 +117,7 @@ impl Driver {
             did_id: None,
             verified: caller != Caller::Trunk || has_asserted_identity(&req),
             in_contact: false,
+            status_callback: None,
         };
         let destination = self.routes.route(caller, &dialed, &self.directory);
         let callee_ext = match &destination {
@@ -238,6 +243,7 @@ impl Driver {
             answered: None,
             transcribe,
             transcript: None,
+            callback: attempt.status_callback.as_deref().map(|url| self.status_callback(url)),
         };
         self.publish_call(
             &info,

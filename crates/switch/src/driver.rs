@@ -56,6 +56,8 @@ pub(crate) struct Driver {
     pub(crate) uplinks: crate::uplinks::Uplinks,
     /// Live events for API clients; publishing never waits.
     pub(crate) events: voxide_events::EventBus,
+    /// Sends calls' events to their `status_callback`.
+    pub(crate) callbacks: voxide_events::Webhooks,
     /// Recognizers for live transcription, when a model is configured.
     pub(crate) stt: Option<Arc<voxide_stt::SttPool>>,
     pub(crate) registration_events: crate::registration_events::RegistrationEvents,

@@ -71,6 +71,8 @@ pub struct SwitchConfig {
     pub recordings_dir: std::path::PathBuf,
     /// Events kept per tenant for API clients that reconnect with `since`.
     pub events_buffer: usize,
+    /// Signs calls' `status_callback` POSTs (`X-Voxide-Signature`), if set.
+    pub callback_secret: Option<String>,
     /// Speech-to-text for calls of extensions with `transcription` on.
     pub stt: Option<SpeechToText>,
 }
@@ -178,6 +180,10 @@ pub async fn start(
         default_tenant: config.default_tenant,
         recordings_dir: config.recordings_dir,
         events,
+        callbacks: voxide_events::Webhooks::new(
+            config.callback_secret.as_deref(),
+            voxide_events::RetryPolicy::default(),
+        ),
         stt: config.stt.map(|s| s.0),
         registration_events,
         texts: texts::Texts::new(sip_addr, texts_tx),

@@ -26,6 +26,8 @@ pub struct OriginateRequest {
     pub caller_id: Option<String>,
     /// The CDR's `call_direction`.
     pub direction: &'static str,
+    /// A URL that gets the call's events POSTed, signed, in order.
+    pub status_callback: Option<String>,
 }
 
 /// A call that was placed: the device is ringing.
@@ -89,6 +91,7 @@ impl Driver {
             did_id: None,
             verified: true,
             in_contact: false,
+            status_callback: req.status_callback.clone(),
         };
         let (b_targets, callee_ext) = match self.routes.route(Caller::Extension { tenant_id }, &req.to, &self.directory)
         {

@@ -7,12 +7,14 @@
 pub mod audio;
 mod baresip;
 mod events;
+mod hooks;
 mod pcap;
 mod peers;
 mod raw;
 mod server;
 
 pub use baresip::{Baresip, PhoneSpec};
+pub use hooks::{Hook, HookServer, hmac_sha256_hex};
 pub use pcap::{RtpRecord, SIPP_PCAPS, dtmf_pcap, read_rtp, write_rtp};
 pub use peers::{Sipp, SippOutcome, testdata};
 pub use raw::{RawSip, SipReply};

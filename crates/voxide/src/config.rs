@@ -111,11 +111,14 @@ pub struct EventsSection {
     /// with `?since=SEQ` gets what it missed; older ones are reported to it
     /// as a `gap`.
     pub buffer: usize,
+    /// Signs the POSTs to a call's `status_callback` (`X-Voxide-Signature:
+    /// sha256=<HMAC-SHA256 of the body>`); empty: unsigned.
+    pub callback_secret: String,
 }
 
 impl Default for EventsSection {
     fn default() -> Self {
-        Self { buffer: 1000 }
+        Self { buffer: 1000, callback_secret: String::new() }
     }
 }
 

@@ -89,6 +89,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         default_tenant: tenant.id,
         recordings_dir: config.recordings.dir.clone().into(),
         events_buffer: config.events.buffer,
+        callback_secret: Some(config.events.callback_secret.clone()).filter(|s| !s.is_empty()),
         stt: speech_to_text(&config)?,
     };
     let switch = voxide_switch::start(switch_config, store.clone(), sockets, shutdown.child_token()).await?;

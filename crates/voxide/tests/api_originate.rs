@@ -13,7 +13,7 @@ use std::time::Duration;
 use reqwest::Method;
 use serde_json::{Value, json};
 use voxide_testkit::audio::{assert_heard, tone};
-use voxide_testkit::{Baresip, PhoneSpec, Server, Sipp, free_port};
+use voxide_testkit::{Baresip, HookServer, PhoneSpec, Server, Sipp, free_port, hmac_sha256_hex};
 
 const BIN: &str = env!("CARGO_BIN_EXE_voxide");
 
@@ -268,4 +268,47 @@ fn an_app_places_a_click_to_call_with_its_signed_hash_and_is_refused_without_it(
     let (status, body) = click("1002", app_id, &hash, json!({}));
     assert_eq!((status, body["message"].as_str()), (400, Some("device offline")), "{body}");
     assert_eq!(cdrs(&server).len(), 1, "the refused attempts left no CDR");
+}
+
+#[test]
+fn a_status_callback_gets_the_calls_events_in_order_and_signed() {
+    const SECRET: &str = "callback-secret";
+    let hooks = HookServer::start();
+    let server = Server::start(
+        BIN,
+        &[MD5_ONLY, ("VOXIDE_MEDIA_RTP_PORTS", "37800-37999"), ("VOXIDE_EVENTS_CALLBACK_SECRET", SECRET)],
+    );
+    let (mut device, mut target) = device_and_target(&server);
+    let (status, body) = server.send_json(
+        Method::POST,
+        "/api/calls/",
+        &json!({ "from": "1001", "to": "1002", "status_callback": "ftp://nowhere" }),
+    );
+    assert_eq!(status, 400, "{body}");
+    assert!(body["status_callback"].is_array(), "{body}");
+    let url = hooks.url("/call-status");
+    let (status, body) =
+        server.send_json(Method::POST, "/api/calls/", &json!({ "from": "1001", "to": "1002", "status_callback": url }));
+    assert_eq!(status, 201, "{body}");
+    let uuid = body["call_uuid"].as_str().expect("call_uuid").to_string();
+    device.wait_event("CALL_ESTABLISHED", WITHIN);
+    target.wait_event("CALL_ESTABLISHED", WITHIN);
+    std::thread::sleep(Duration::from_millis(500));
+    device.command("hangup", "");
+    target.wait_event("CALL_CLOSED", WITHIN);
+    device.quit();
+    target.quit();
+
+    let got = hooks.wait_for(5, WITHIN);
+    let kinds: Vec<String> = got.iter().map(|h| h.json()["kind"].as_str().unwrap_or_default().to_string()).collect();
+    assert_eq!(kinds, ["call.created", "call.ringing", "call.ringing", "call.answered", "call.hangup"], "{got:?}");
+    for hook in &got {
+        assert_eq!(hook.path, "/call-status");
+        assert_eq!(hook.json()["call_uuid"], uuid.as_str());
+        let expected = format!("sha256={}", hmac_sha256_hex(SECRET.as_bytes(), &hook.body));
+        assert_eq!(hook.header("X-Voxide-Signature"), Some(expected.as_str()), "signed with the configured secret");
+    }
+    let seqs: Vec<u64> = got.iter().filter_map(|h| h.json()["seq"].as_u64()).collect();
+    assert!(seqs.windows(2).all(|w| w[1] > w[0]), "the event stream's own sequence numbers: {seqs:?}");
+    assert_eq!(got[4].json()["data"]["cause"], "NORMAL_CLEARING");
 }

@@ -18,7 +18,7 @@ use base64::engine::general_purpose::STANDARD;
 use reqwest::Method;
 use serde_json::{Value, json};
 use voxide_testkit::audio::silence;
-use voxide_testkit::{Baresip, RawSip, Server};
+use voxide_testkit::{Baresip, RawSip, Server, hmac_sha256_hex};
 
 const BIN: &str = env!("CARGO_BIN_EXE_voxide");
 
@@ -144,22 +144,6 @@ fn start(stub_url: &str, flowroute: bool) -> Server {
 fn assert_signed(headers: &HeaderMap, body: &[u8]) {
     let sig = headers.get("x-voxide-signature").expect("X-Voxide-Signature").to_str().unwrap();
     assert_eq!(sig, format!("sha256={}", hmac_sha256_hex(CALLBACK_SECRET.as_bytes(), body)));
-}
-
-/// RFC 2104 HMAC over SHA-256, written out so the test does not trust the
-/// server's implementation.
-fn hmac_sha256_hex(key: &[u8], message: &[u8]) -> String {
-    use sha2::{Digest, Sha256};
-    let mut block = [0u8; 64];
-    if key.len() > 64 {
-        block[..32].copy_from_slice(&Sha256::digest(key));
-    } else {
-        block[..key.len()].copy_from_slice(key);
-    }
-    let pad = |byte: u8| block.iter().map(|k| k ^ byte).collect::<Vec<u8>>();
-    let inner = Sha256::new().chain_update(pad(0x36)).chain_update(message).finalize();
-    let outer = Sha256::new().chain_update(pad(0x5c)).chain_update(inner).finalize();
-    outer.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn send_sms(s: &Server, body: Value) -> (u16, Value) {

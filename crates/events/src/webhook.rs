@@ -1,4 +1,5 @@
-//! Callbacks we POST: JSON bodies, signed, retried with backoff.
+//! Callbacks we POST (SMS status, per-call status_callback): JSON bodies,
+//! signed, retried with backoff.
 //!
 //! A receiver checks a callback by computing HMAC-SHA256 over the raw body
 //! with the shared secret and comparing it with the `X-Voxide-Signature`
@@ -64,16 +65,17 @@ pub enum CallbackError {
     Unreachable(String),
 }
 
-/// The callback sender.
+/// The callback sender; cheap to clone.
 #[derive(Debug, Clone)]
-pub(crate) struct Webhooks {
+pub struct Webhooks {
     client: reqwest::Client,
     secret: Option<Vec<u8>>,
     retry: RetryPolicy,
 }
 
 impl Webhooks {
-    pub(crate) fn new(secret: Option<&str>, retry: RetryPolicy) -> Self {
+    /// Signs with `secret` when there is one.
+    pub fn new(secret: Option<&str>, retry: RetryPolicy) -> Self {
         // A redirect would send the body, and its signature, somewhere the
         // owner of the URL did not name.
         let client = reqwest::Client::builder()
@@ -88,7 +90,7 @@ impl Webhooks {
 
     /// POSTs `body` to `url` until a 2xx or the tries run out; returns the
     /// number of tries it took.
-    pub(crate) async fn post(&self, url: &str, body: &serde_json::Value) -> Result<u32, CallbackError> {
+    pub async fn post(&self, url: &str, body: &serde_json::Value) -> Result<u32, CallbackError> {
         let bytes = body.to_string().into_bytes();
         let signed = self.secret.as_deref().map(|s| signature(s, &bytes));
         let mut last = CallbackError::Unreachable("not tried".into());
