@@ -18,6 +18,7 @@ mod cdrs;
 mod contacts;
 mod dids;
 mod error;
+mod event_tokens;
 mod events;
 mod extensions;
 mod json;
@@ -46,6 +47,7 @@ use voxide_store::Store;
 use voxide_switch::SwitchControl;
 
 pub use error::ApiError;
+pub use event_tokens::EventTokens;
 pub use openapi::{ROUTES, RouteDoc, document as openapi_document};
 
 /// Everything a handler may use; cheap to clone.
@@ -61,6 +63,8 @@ pub struct AppState {
     pub prompts_dir: PathBuf,
     /// Text messages: `/api/sendsms/` and `/api/sms/`.
     pub sms: voxide_sms::SmsService,
+    /// Signs the short-lived tokens of `/oapi/v1/voice/auth_token`.
+    pub event_tokens: Arc<event_tokens::EventTokens>,
 }
 
 impl AppState {
@@ -103,6 +107,7 @@ pub fn router(state: AppState, options: &HttpOptions) -> Router {
         .route("/api/apps", get(apps::list).post(apps::create))
         .route("/api/apps/{id}", delete(apps::delete))
         .route("/oapi/v1/call/click-to-call/{number}", post(oapi::click_to_call))
+        .route("/oapi/v1/voice/auth_token", post(oapi::auth_token))
         .route("/api/sendsms", post(sms::send))
         .route("/api/sms", get(sms::list))
         .route("/api/sms/inbound", post(sms::inbound))

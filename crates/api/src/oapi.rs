@@ -5,6 +5,8 @@
 //! tenant (`sipUser`, or the app owner's first extension) and, once it
 //! answers, dials `number`: 200 when the device is online and ringing,
 //! 400 `device offline` when it is not (nothing is dialled then).
+//! `POST /oapi/v1/voice/auth_token` hands out a short-lived token for the
+//! tenant's live events.
 
 use std::collections::HashMap;
 
@@ -61,4 +63,13 @@ pub async fn click_to_call(
         }
     }
     Ok(seed_reply(&number, place(&state, app.tenant_id, &device, &number, None, None).await))
+}
+
+/// `POST /oapi/v1/voice/auth_token`: a token for the app's tenant's live
+/// events (`/api/events?token=…`), valid for an hour: `{value, expire}`,
+/// `expire` in unix seconds.
+pub async fn auth_token(State(state): State<AppState>, AppCaller(app): AppCaller) -> impl IntoResponse {
+    let expire = state.store.unix_now().max(0) as u64 + crate::event_tokens::TTL_SECS;
+    let value = state.event_tokens.issue(app.tenant_id, app.user_id, expire);
+    axum::Json(serde_json::json!({ "value": value, "expire": expire }))
 }

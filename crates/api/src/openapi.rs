@@ -74,6 +74,11 @@ pub const ROUTES: &[RouteDoc] = &[
         "/oapi/v1/call/click-to-call/{number}",
         "Seed 001 click-to-call: ring sipUser's device (or the app owner's), then dial number; 400 if offline",
     ),
+    app(
+        "post",
+        "/oapi/v1/voice/auth_token",
+        "Seed 001: a token for the app's tenant's live events (/api/events?token=), valid an hour: {value, expire}",
+    ),
     r("get", "/api/calls/{uuid}/", "Get a call in progress by call_uuid", true),
     r("delete", "/api/calls/{uuid}/", "Hang up a call (MANAGER_REQUEST)", true),
     r("post", "/api/calls/{uuid}/dtmf/", "Send RFC 4733 digits to one side (digits, side, duration_ms)", true),

@@ -108,6 +108,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         recordings_dir: config.recordings.dir.clone().into(),
         prompts_dir: config.media.prompts_dir.clone().into(),
         sms,
+        event_tokens: Arc::default(),
     };
     let options = HttpOptions { max_body_bytes: config.http.max_body_bytes as usize };
     let api = tokio::spawn(voxide_api::serve(listener, state, options, shutdown.child_token()));

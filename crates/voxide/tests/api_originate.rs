@@ -312,3 +312,44 @@ fn a_status_callback_gets_the_calls_events_in_order_and_signed() {
     assert!(seqs.windows(2).all(|w| w[1] > w[0]), "the event stream's own sequence numbers: {seqs:?}");
     assert_eq!(got[4].json()["data"]["cause"], "NORMAL_CLEARING");
 }
+
+#[test]
+fn an_app_gets_a_short_lived_token_good_for_its_tenants_events_only() {
+    let server = switch("38000-38199", None);
+    let (_, app) = server.send_json(Method::POST, "/api/apps/", &json!({ "name": "wallboard" }));
+    let (app_id, secret) = (app["app_id"].as_str().unwrap(), app["app_secret"].as_str().unwrap());
+    let ask = |hash: &str| {
+        let resp = server
+            .client
+            .post(server.url("/oapi/v1/voice/auth_token"))
+            .header("x-auth-app-id", app_id)
+            .header("x-auth-app-hash", hash)
+            .send()
+            .expect("auth_token");
+        (resp.status().as_u16(), resp.json::<Value>().unwrap_or(Value::Null))
+    };
+    assert_eq!(ask(&sha256_hex(&format!("{app_id}wrong"))).0, 401);
+    let (status, body) = ask(&sha256_hex(&format!("{app_id}{secret}")));
+    assert_eq!(status, 200, "{body}");
+    let token = body["value"].as_str().expect("value").to_string();
+    let expire = body["expire"].as_u64().expect("expire");
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    assert!((now + 3500..=now + 3700).contains(&expire), "an hour: {expire} vs {now}");
+
+    // Something happens in the tenant; the token replays it over the websocket.
+    let (mut device, _target) = device_and_target(&server);
+    let (status, _) = server.send_json(Method::POST, "/api/calls/", &json!({ "from": "1001", "to": "1002" }));
+    assert_eq!(status, 201);
+    device.wait_event("CALL_ESTABLISHED", WITHIN);
+    let events = server.events(&format!("token={token}&since=0"), None).expect("the token opens the events");
+    let kinds: Vec<&str> = events.iter().filter_map(|e| e["kind"].as_str()).collect();
+    assert!(kinds.contains(&"registration.up") && kinds.contains(&"call.answered"), "{kinds:?}");
+
+    // It opens nothing else, and a forged one opens nothing.
+    let other = server.client.get(server.url(&format!("/api/extensions/?token={token}"))).send().unwrap();
+    assert_eq!(other.status().as_u16(), 401);
+    let last = token.chars().last().unwrap();
+    let forged = format!("{}{}", &token[..token.len() - 1], if last == '0' { '1' } else { '0' });
+    assert_eq!(server.events(&format!("token={forged}"), None).err(), Some(401));
+    device.quit();
+}
