@@ -79,30 +79,8 @@ if [ -z "${BIN_DIR:-}" ]; then
   (cd "$root" && cargo build --release -p voxide -p voxide-loadgen)
 fi
 
-work=$(mktemp -d)
-target_pid=""
-stop_target() {
-  if [ -n "$target_pid" ]; then
-    kill "$target_pid" 2>/dev/null || true
-    wait "$target_pid" 2>/dev/null || true
-    target_pid=""
-  fi
-}
-cleanup() {
-  stop_target
-  if [ -n "${KEEP_WORK:-}" ]; then echo "kept $work"; else rm -rf "$work"; fi
-}
-trap cleanup EXIT
-
-# Percent of CPU time busy over 5 s, from /proc/stat.
-busy() {
-  local a b
-  read -r _ a1 a2 a3 a4 a5 a6 a7 a8 _ < /proc/stat
-  a=$((a1 + a2 + a3 + a4 + a5 + a6 + a7 + a8)); b=$((a4 + a5))
-  sleep 5
-  read -r _ a1 a2 a3 a4 a5 a6 a7 a8 _ < /proc/stat
-  echo $((100 - 100 * (a4 + a5 - b) / (a1 + a2 + a3 + a4 + a5 + a6 + a7 + a8 - a)))
-}
+# shellcheck source=benches/lib.sh
+. "$root/benches/lib.sh"
 
 # Waits for the machine to go quiet; prints how busy it was at the end.
 wait_idle() {
@@ -140,36 +118,36 @@ run_target() {
         export VOXIDE_MEDIA_RTP_PORTS=$port_min-$port_max
         exec "$bin/voxide" serve
       ) > "$dir/target.log" 2>&1 &
-      target_pid=$!
+      server_pid=$!
       for _ in $(seq 1 150); do
         curl -sf "http://127.0.0.1:$hport/healthz" >/dev/null && break
         sleep 0.2
       done
       "$bin/voxide-loadgen" --api "http://127.0.0.1:$hport" --token "$token" --sip "127.0.0.1:$sport" \
-        --create-users --users "$users" "${shape[@]}" --switch-pid "$target_pid" \
+        --create-users --users "$users" "${shape[@]}" --switch-pid "$server_pid" \
         --json "$work/$t-$c.json" --quiet > "$dir/report.txt" || true
       ;;
     rtpengine)
       rtpengine --config-file=none --foreground --log-stderr --log-level=4 --table=-1 \
         --interface=127.0.0.1 --listen-ng="127.0.0.1:$ngport" --port-min="$port_min" --port-max="$port_max" \
         --delete-delay=0 --timeout=60 > "$dir/target.log" 2>&1 &
-      target_pid=$!
+      server_pid=$!
       for _ in $(seq 1 100); do udp_bound "$ngport" && break; sleep 0.1; done
       "$bin/voxide-loadgen" relay --target rtpengine --ng "127.0.0.1:$ngport" "${shape[@]}" \
-        --pid "$target_pid" --json "$work/$t-$c.json" --quiet > "$dir/report.txt" || true
+        --pid "$server_pid" --json "$work/$t-$c.json" --quiet > "$dir/report.txt" || true
       ;;
     echo)
       # One pair per concurrent call, and a few to spare.
       local ports="$port_min-$((port_min + 2 * c + 99))"
       "$bin/voxide-loadgen" echo-server --ports "$ports" --lifetime-secs $((6 * hold + 600)) \
         > "$dir/target.log" 2>&1 &
-      target_pid=$!
+      server_pid=$!
       for _ in $(seq 1 100); do grep -q '^echo-server:' "$dir/target.log" && break; sleep 0.1; done
       "$bin/voxide-loadgen" relay --target echo --ports "$ports" "${shape[@]}" \
-        --pid "$target_pid" --json "$work/$t-$c.json" --quiet > "$dir/report.txt" || true
+        --pid "$server_pid" --json "$work/$t-$c.json" --quiet > "$dir/report.txt" || true
       ;;
   esac
-  stop_target
+  stop_server
   cat "$dir/report.txt" >&2
 }
 

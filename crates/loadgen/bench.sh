@@ -24,30 +24,8 @@ hport=${VOXIDE_HTTP_PORT:-18090}
 
 (cd "$root" && cargo build --release -p voxide -p voxide-loadgen)
 
-work=$(mktemp -d)
-voxide_pid=""
-stop_switch() {
-  if [ -n "$voxide_pid" ]; then
-    kill "$voxide_pid" 2>/dev/null || true
-    wait "$voxide_pid" 2>/dev/null || true
-    voxide_pid=""
-  fi
-}
-cleanup() {
-  stop_switch
-  if [ -n "${KEEP_WORK:-}" ]; then echo "kept $work"; else rm -rf "$work"; fi
-}
-trap cleanup EXIT
-
-# Percent of CPU time busy over 5 s, from /proc/stat.
-busy() {
-  local a b
-  read -r _ a1 a2 a3 a4 a5 a6 a7 a8 _ < /proc/stat
-  a=$((a1 + a2 + a3 + a4 + a5 + a6 + a7 + a8)); b=$((a4 + a5))
-  sleep 5
-  read -r _ a1 a2 a3 a4 a5 a6 a7 a8 _ < /proc/stat
-  echo $((100 - 100 * (a4 + a5 - b) / (a1 + a2 + a3 + a4 + a5 + a6 + a7 + a8 - a)))
-}
+# shellcheck source=benches/lib.sh
+. "$root/benches/lib.sh"
 
 token="bench-token-$$-$(date +%s)"
 for c in $steps; do
@@ -66,7 +44,7 @@ for c in $steps; do
     export VOXIDE_MEDIA_RTP_PORTS=10000-29999
     exec "$root/target/release/voxide" serve
   ) > "$dir/voxide.log" 2>&1 &
-  voxide_pid=$!
+  server_pid=$!
   for _ in $(seq 1 150); do
     curl -sf "http://127.0.0.1:$hport/healthz" >/dev/null && break
     sleep 0.2
@@ -77,7 +55,7 @@ for c in $steps; do
     --api "http://127.0.0.1:$hport" --token "$token" --sip "127.0.0.1:$sport" \
     --create-users --users "$users" \
     --calls $((2 * c)) --rate "$rate" --concurrency "$c" --hold-secs "$hold" \
-    --switch-pid "$voxide_pid" --json "$work/step-$c.json" --quiet || true
-  stop_switch
+    --switch-pid "$server_pid" --json "$work/step-$c.json" --quiet || true
+  stop_server
 done
 echo "JSON reports in $work (set KEEP_WORK=1 to keep them)"
