@@ -103,7 +103,7 @@ fn forward_rtp(
         hear_event(src, pkt, off, now, |e| report(from_leg, e));
         // Regenerated with the other leg's payload type, or dropped when it
         // has none (the digit was reported all the same).
-        match dst.out.dtmf_pt {
+        match dst.format.dtmf {
             Some(out) if !dst.out.busy() => {
                 if let Ok(ev) = TelephoneEvent::parse(&pkt[off..]) {
                     pkt[off..off + 4].copy_from_slice(&ev.to_bytes());
@@ -271,11 +271,11 @@ fn forward_rtcp(st: &State, to_leg: usize, pkt: &[u8], sockets: &Sockets) {
 pub(super) fn send_due(st: &mut State, sockets: &Sockets, now: Instant, mut finished: impl FnMut(usize)) {
     let mut pkt = [0u8; 1500];
     for (i, leg) in st.legs.iter_mut().enumerate() {
-        if leg.out.dtmf_pt.is_none() {
+        if leg.format.dtmf.is_none() {
             leg.out.queue.clear();
         }
         while let Some(q) = leg.out.queue.front().filter(|q| q.due <= now) {
-            let (pt, payload, marker, ts) = (leg.out.dtmf_pt.unwrap_or(101), q.payload, q.marker, q.ts);
+            let (pt, payload, marker, ts) = (leg.format.dtmf.unwrap_or(101), q.payload, q.marker, q.ts);
             leg.out.queue.pop_front();
             let len = build(&mut pkt, &mut leg.out, pt, marker, ts, &payload, now);
             if let Some(dest) = leg.remote {
@@ -292,7 +292,7 @@ pub(super) fn send_due(st: &mut State, sockets: &Sockets, now: Instant, mut fini
 /// Sends the next 20 ms of a prompt; whether the prompt is over.
 fn send_frame(leg: &mut LegState, pkt: &mut [u8; 1500], sockets: &Sockets, i: usize, now: Instant) -> bool {
     let Some(play) = leg.out.playing.as_mut() else { return true };
-    let Some((codec, pt)) = leg.out.audio else {
+    let Some((codec, pt)) = leg.format.audio else {
         // The leg's codec is about to be settled (early media): wait a
         // second at most.
         play.due += std::time::Duration::from_millis(20);

@@ -23,9 +23,8 @@ const UNITS_PER_MS: u32 = 8;
 pub(super) struct LegState {
     /// Latched or signalled remote RTP address.
     pub remote: Option<SocketAddr>,
-    /// Whether the remote was learnt from packets (then SDP no longer moves it).
-    pub latched: bool,
-    /// SSRC of the stream latched on, and when it last sent RTP: another
+    /// SSRC of the stream latched on (once packets have come, SDP no longer
+    /// moves the remote), and when it last sent RTP: another
     /// source takes over only with that SSRC (the same phone behind a NAT
     /// that moved it) or once the latched one has been quiet a while.
     pub latched_ssrc: Option<u32>,
@@ -53,7 +52,6 @@ impl LegState {
     pub fn new(now: Instant) -> LegState {
         LegState {
             remote: None,
-            latched: false,
             latched_ssrc: None,
             last_rtp: now,
             last_heard: now,
@@ -100,18 +98,23 @@ impl LegState {
         crate::rtp::set_timestamp(pkt, out0.wrapping_add(scaled as i32 as u32));
     }
 
+    /// Whether the remote was learnt from packets (then SDP no longer moves it).
+    pub fn latched(&self) -> bool {
+        self.latched_ssrc.is_some()
+    }
+
     /// Whether RTP from `from` with `ssrc` belongs to this leg (latching on
     /// it if it is new), rather than being someone else's packets sprayed
     /// at the port ("RTP bleed").
     pub fn accepts(&mut self, from: SocketAddr, ssrc: u32, now: Instant) -> bool {
-        let known = self.latched && self.remote == Some(from);
+        let latched = self.latched();
+        let known = latched && self.remote == Some(from);
         let moved = self.latched_ssrc == Some(ssrc);
         let quiet = now.saturating_duration_since(self.last_rtp) >= RELATCH_AFTER;
-        if !(known || !self.latched || moved || quiet) {
+        if !(known || !latched || moved || quiet) {
             return false;
         }
         self.remote = Some(from);
-        self.latched = true;
         self.latched_ssrc = Some(ssrc);
         self.last_rtp = now;
         true
@@ -142,8 +145,6 @@ impl LegState {
         self.digits = format.dtmf.map(|_| DtmfReceiver::new(8000));
         let g711 = matches!(format.audio, Some((AudioCodec::Pcmu | AudioCodec::Pcma, _)));
         self.tones = (inband && format.dtmf.is_none() && g711).then(|| InbandDetector::new(8000));
-        self.out.dtmf_pt = format.dtmf;
-        self.out.audio = format.audio;
     }
 }
 
@@ -177,9 +178,6 @@ pub(super) struct Playback {
 
 #[derive(Default)]
 pub(super) struct Outbound {
-    pub dtmf_pt: Option<u8>,
-    /// The leg's audio codec and payload type, for prompts.
-    pub audio: Option<(AudioCodec, u8)>,
     pub playing: Option<Playback>,
     /// Added to the sequence numbers of relayed packets: each injected
     /// packet takes a number, each dropped one gives its number back, so the
@@ -207,12 +205,9 @@ impl Outbound {
         self.playing = Some(Playback { player: prompt.player(20), due: now, first: true, opus: None, waited: 0 });
     }
 
-    /// Schedules `digits` as RFC 4733 events after whatever is queued.
-    /// Returns false (nothing queued) when the leg has no telephone-event.
-    pub fn queue_digits(&mut self, digits: &str, duration_ms: u32, now: Instant) -> bool {
-        if self.dtmf_pt.is_none() {
-            return false;
-        }
+    /// Schedules `digits` as RFC 4733 events after whatever is queued
+    /// (for a leg that agreed to telephone-event).
+    pub fn queue_digits(&mut self, digits: &str, duration_ms: u32, now: Instant) {
         let mut at = self.queue.back().map_or(now, |q| q.due + INTER_DIGIT);
         // The event timestamp continues the leg's clock.
         let mut ts = match self.last {
@@ -228,7 +223,6 @@ impl Outbound {
             ts = ts.wrapping_add(elapsed_units(at, end + INTER_DIGIT));
             at = end + INTER_DIGIT;
         }
-        true
     }
 }
 

@@ -318,7 +318,7 @@ async fn run(
                 None => return,
                 Some(Command::Remote { leg, rtp }) => {
                     let l = &mut st.legs[leg.index()];
-                    if !l.latched && !rtp.ip().is_unspecified() {
+                    if !l.latched() && !rtp.ip().is_unspecified() {
                         l.remote = Some(rtp);
                     }
                 }
@@ -329,7 +329,11 @@ async fn run(
                     st.legs[1].set_path(b, a);
                 }
                 Some(Command::SendDtmf { leg, digits, duration_ms }) => {
-                    st.legs[leg.index()].out.queue_digits(&digits, duration_ms, Instant::now());
+                    let l = &mut st.legs[leg.index()];
+                    // Nothing to play them as on a leg without telephone-event.
+                    if l.format.dtmf.is_some() {
+                        l.out.queue_digits(&digits, duration_ms, Instant::now());
+                    }
                 }
                 Some(Command::Hold { on }) => {
                     st.hold = on;
