@@ -1,4 +1,5 @@
-//! DID numbers bought from a provider and routed to an extension.
+//! DID numbers bought from a provider and routed to an extension or to a
+//! hosted IVR menu.
 
 use sqlx::any::AnyRow;
 use sqlx::{AssertSqlSafe, Row};
@@ -13,6 +14,8 @@ pub struct DidRow {
     pub phonenumber: String,
     pub domain: String,
     pub extension_id: Option<i64>,
+    /// The IVR menu calls to the number get, instead of an extension.
+    pub ivr_id: Option<i64>,
     pub recording: i64,
     pub created_at: String,
 }
@@ -25,8 +28,8 @@ pub struct NewDid {
     pub extension_id: Option<i64>,
 }
 
-const SELECT: &str = "SELECT d.id, d.tenant_id, d.provider_id, d.phonenumber, t.domain, d.extension_id, d.recording, \
-     d.created_at FROM did_numbers d JOIN tenants t ON t.id = d.tenant_id";
+const SELECT: &str = "SELECT d.id, d.tenant_id, d.provider_id, d.phonenumber, t.domain, d.extension_id, d.ivr_id, \
+     d.recording, d.created_at FROM did_numbers d JOIN tenants t ON t.id = d.tenant_id";
 
 fn did(row: &AnyRow) -> Result<DidRow, sqlx::Error> {
     Ok(DidRow {
@@ -36,6 +39,7 @@ fn did(row: &AnyRow) -> Result<DidRow, sqlx::Error> {
         phonenumber: row.try_get("phonenumber")?,
         domain: row.try_get("domain")?,
         extension_id: row.try_get("extension_id")?,
+        ivr_id: row.try_get("ivr_id")?,
         recording: row.try_get("recording")?,
         created_at: row.try_get("created_at")?,
     })
@@ -121,6 +125,35 @@ impl Store {
             .execute(self.pool())
             .await?;
         self.did_by_id(None, id).await
+    }
+
+    /// Routes a DID of `tenant_id` to an IVR menu, clearing its extension
+    /// (a number routes to one or the other), or with `None` takes the menu
+    /// away. `None` when the tenant has no such DID.
+    pub async fn set_did_ivr(
+        &self,
+        tenant_id: i64,
+        did_id: i64,
+        ivr_id: Option<i64>,
+    ) -> Result<Option<DidRow>, StoreError> {
+        let mut tx = self.pool().begin().await?;
+        let done = sqlx::query("UPDATE did_numbers SET ivr_id = $1 WHERE id = $2 AND tenant_id = $3")
+            .bind(ivr_id)
+            .bind(did_id)
+            .bind(tenant_id)
+            .execute(&mut *tx)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Ok(None);
+        }
+        if ivr_id.is_some() {
+            sqlx::query("UPDATE did_numbers SET extension_id = NULL WHERE id = $1")
+                .bind(did_id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        self.did_by_id(Some(tenant_id), did_id).await
     }
 
     pub async fn delete_did(&self, id: i64) -> Result<bool, StoreError> {

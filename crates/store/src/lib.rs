@@ -7,7 +7,7 @@
 //! UTC text, binding expiries are Unix seconds.
 //!
 //! Layout: one module per table family (`tenants`, `tokens`, `apps`, `extensions`,
-//! `dids`, `cdrs`, `bindings`, `sms`), `secret` for SIP passwords at rest,
+//! `dids`, `ivrs`, `crawls`, `cdrs`, `bindings`, `sms`), `secret` for SIP passwords at rest,
 //! `clock` for the timestamp format.
 
 mod apps;
@@ -15,9 +15,11 @@ mod bindings;
 mod cdrs;
 pub mod clock;
 mod contacts;
+mod crawls;
 mod dids;
 mod error;
 mod extensions;
+mod ivrs;
 mod secret;
 mod sms;
 mod tenants;
@@ -27,9 +29,11 @@ pub use apps::AppRow;
 pub use bindings::{BindingRow, NewBinding};
 pub use cdrs::{CdrEnd, CdrFilter, CdrOrder, CdrRow, CdrStart};
 pub use contacts::ContactRow;
+pub use crawls::{CrawlNodeRow, CrawlRow, ScanRow};
 pub use dids::{DidRow, NewDid};
 pub use error::StoreError;
 pub use extensions::{ExtensionChanges, ExtensionRow, NewExtension};
+pub use ivrs::{IvrDeletion, IvrOptionRow, IvrRow, NewIvr};
 pub use secret::SecretBox;
 pub use sms::{NewSms, SmsDirection, SmsRow, SmsStatus};
 pub use tenants::{TenantRow, UserRow};
