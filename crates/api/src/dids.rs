@@ -1,5 +1,5 @@
 //! `/api/did_numbers/`: search a provider's inventory, buy a number and
-//! route it to an extension, reassign, release.
+//! route it to an extension or a hosted IVR menu, reassign, release.
 
 use std::collections::HashMap;
 
@@ -7,7 +7,7 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Value, json};
 use voxide_providers::normalize_number;
 use voxide_store::{DidRow, NewDid, StoreError};
@@ -25,6 +25,10 @@ pub struct DidView {
     pub phonenumber: String,
     pub domain: String,
     pub extension: Option<i64>,
+    /// The IVR menu the number routes to; shown only when there is one, so
+    /// the seed's shape is unchanged for numbers routed to extensions.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ivr_id: Option<i64>,
     pub created_at: String,
 }
 
@@ -36,6 +40,7 @@ impl From<DidRow> for DidView {
             phonenumber: d.phonenumber,
             domain: d.domain,
             extension: d.extension_id,
+            ivr_id: d.ivr_id,
             created_at: d.created_at,
         }
     }
@@ -52,10 +57,33 @@ pub struct BuyBody {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AssignBody {
-    /// `null` unassigns.
-    extension: Option<i64>,
+    /// `null` unassigns; left out, it is unassigned too unless `ivr_id`
+    /// is given.
+    #[serde(default, deserialize_with = "present")]
+    extension: Option<Option<i64>>,
+    /// A menu to route to instead of an extension; `null` takes it away,
+    /// leaving it out keeps it unless an extension is given.
+    #[serde(default, deserialize_with = "present")]
+    ivr_id: Option<Option<i64>>,
     #[serde(default, rename = "phonenumber")]
     _phonenumber: Option<Value>,
+}
+
+/// Tells a field given as `null` (`Some(None)`) from one left out (`None`).
+fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<i64>>, D::Error> {
+    Option::<i64>::deserialize(d).map(Some)
+}
+
+/// The menu must exist in the DID's tenant, and come alone.
+async fn check_ivr(state: &AppState, tenant_id: i64, body: &AssignBody) -> Result<(), ApiError> {
+    let Some(Some(id)) = body.ivr_id else { return Ok(()) };
+    if matches!(body.extension, Some(Some(_))) {
+        return Err(ApiError::field("ivr_id", "A number routes to an extension or to an IVR, not both."));
+    }
+    if state.store.ivr(tenant_id, id).await?.is_none() {
+        return Err(ApiError::field("ivr_id", format!("Invalid pk \"{id}\" - object does not exist.")));
+    }
+    Ok(())
 }
 
 /// The extension must exist in the DID's tenant.
@@ -149,9 +177,20 @@ pub async fn assign(
 ) -> Result<Json<DidView>, ApiError> {
     let id = parse_id(&id)?;
     let did = state.store.did_by_id(caller.tenant_filter(), id).await?.ok_or(ApiError::NotFound)?;
-    check_extension(&state, did.tenant_id, body.extension).await?;
-    let row = state.store.assign_did(id, body.extension).await?.ok_or(ApiError::NotFound)?;
+    let extension = body.extension.flatten();
+    check_extension(&state, did.tenant_id, extension).await?;
+    check_ivr(&state, did.tenant_id, &body).await?;
+    let mut row = did;
+    if body.extension.is_some() || body.ivr_id.is_none() {
+        row = state.store.assign_did(id, extension).await?.ok_or(ApiError::NotFound)?;
+    }
+    // One route at a time: an extension takes the place of a menu.
+    let ivr = body.ivr_id.or(extension.map(|_| None));
+    if let Some(ivr) = ivr {
+        row = state.store.set_did_ivr(row.tenant_id, id, ivr).await?.ok_or(ApiError::NotFound)?;
+    }
     state.switch.did_saved(&row.phonenumber, row.tenant_id, row.id, row.extension_id, row.recording != 0);
+    state.switch.did_menu_saved(row.id, row.ivr_id);
     Ok(Json(row.into()))
 }
 

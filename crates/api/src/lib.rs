@@ -7,6 +7,9 @@
 //! `/api/makecall/`, and seed 001's app-signed `/oapi/v1/call/click-to-call/`
 //! for the apps made at `/api/apps/`.
 //!
+//! Hosted IVR menus at `/api/ivrs/` (a DID routes to one with `ivr_id`);
+//! seed 004's IVR crawl results at `/api/scan/` and `/api/callmenu/`.
+//!
 //! Layout: one module per resource; `auth` (token extractor), `json`
 //! (body extractor with field-named errors), `error` (DRF-shaped errors),
 //! `page` (limit/offset), `openapi` (the route table and its document).
@@ -16,11 +19,14 @@ mod auth;
 mod calls;
 mod cdrs;
 mod contacts;
+mod crawler;
+mod crawls;
 mod dids;
 mod error;
 mod event_tokens;
 mod events;
 mod extensions;
+mod ivrs;
 mod json;
 mod media;
 mod oapi;
@@ -65,6 +71,8 @@ pub struct AppState {
     pub sms: voxide_sms::SmsService,
     /// Signs the short-lived tokens of `/oapi/v1/voice/auth_token`.
     pub event_tokens: Arc<event_tokens::EventTokens>,
+    /// The IVR crawler behind `/api/makecall/` (none: 503).
+    pub crawler: Option<voxide_crawler::Crawler>,
 }
 
 impl AppState {
@@ -93,6 +101,10 @@ pub fn router(state: AppState, options: &HttpOptions) -> Router {
         .route("/api/did_numbers", get(dids::list).post(dids::buy))
         .route("/api/did_numbers/search", get(dids::search))
         .route("/api/did_numbers/{id}", get(dids::get).patch(dids::assign).put(dids::assign).delete(dids::release))
+        .route("/api/ivrs", get(ivrs::list).post(ivrs::create))
+        .route("/api/ivrs/{id}", get(ivrs::get).put(ivrs::replace).patch(ivrs::patch).delete(ivrs::delete))
+        .route("/api/scan", get(crawls::scans))
+        .route("/api/callmenu", get(crawls::callmenu))
         .route("/api/cdrs", get(cdrs::list))
         .route("/api/cdrs/{id}", get(cdrs::get))
         .route("/api/registrations", get(registrations::list))
@@ -103,7 +115,8 @@ pub fn router(state: AppState, options: &HttpOptions) -> Router {
         .route("/api/calls/{uuid}/dtmf", post(calls::dtmf))
         .route("/api/calls/{uuid}/play", post(calls::play))
         .route("/api/calls/{uuid}/record", post(calls::record))
-        .route("/api/makecall", get(originate::makecall))
+        .route("/api/makecall", get(crawler::makecall))
+        .route("/api/makecall_submenu", get(crawler::makecall_submenu))
         .route("/api/apps", get(apps::list).post(apps::create))
         .route("/api/apps/{id}", delete(apps::delete))
         .route("/oapi/v1/call/click-to-call/{number}", post(oapi::click_to_call))
