@@ -51,13 +51,14 @@ const QUIET_BELOW_PEAK_DB: f64 = 50.0;
 /// early, with 2 % of its 20 ms packets lost, its last 30 % cut off, or line
 /// noise at -50 dBFS:
 ///
-/// - 25 prompts of 0.9 to 30 s, 275 pairs: min 0.832, median 0.946;
+/// - 25 prompts of 0.9 to 12 s (the two longer ones cut there), 275 pairs:
+///   min 0.832, median 0.959;
 /// - the ten spoken digits, 94 pairs still half a second long: min 0.784,
 ///   median 0.923 (the 16 cuts left shorter are not compared at all).
 ///
 /// Different prompts, one clean and one μ-law, 120 ms late:
 ///
-/// - 300 pairs of the 25 prompts: max 0.586, median 0.541;
+/// - 300 pairs of the 25 prompts: max 0.586, median 0.543;
 /// - 45 pairs of digits, the hardest case (short, one voice, alike in
 ///   length): max 0.645 ("one" against "five"), median 0.557.
 ///
@@ -88,15 +89,23 @@ pub enum FingerprintError {
     },
 }
 
-/// A compact print of a stretch of audio: one word of bits per frame (one
-/// bit per pair of adjacent energy bands), a frame every 8 ms.
+/// A compact print of a stretch of audio: a frame every 8 ms, with one bit
+/// per pair of adjacent energy bands, or marked quiet (a pause inside the
+/// prompt, left out of comparisons).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Fingerprint {
-    frames: Vec<u16>,
+    /// The band bits of each frame, and [`QUIET`] on frames that are
+    /// silence inside the prompt (pauses between words or sentences).
+    frames: Vec<u32>,
 }
 
+/// Marks a frame of silence: its bits are noise (or nothing at all on a
+/// digital-silence original and μ-law hiss on the line), so it is left out
+/// of comparisons.
+const QUIET: u32 = 1 << 16;
+
 const MAGIC: &[u8; 4] = b"VXFP";
-const VERSION: u8 = 1;
+const VERSION: u8 = 2;
 const HEADER_LEN: usize = MAGIC.len() + 1 + 4;
 
 impl Fingerprint {
@@ -125,15 +134,22 @@ impl Fingerprint {
     }
 
     /// The print as bytes: `VXFP`, a version byte, the frame count (u32
-    /// little-endian) and each frame's bits (u16 little-endian).
+    /// little-endian), each frame's band bits (u16 little-endian), then one
+    /// bit per frame, eight to a byte, set on quiet frames: about 270 bytes
+    /// a second of audio.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut bytes = Vec::with_capacity(HEADER_LEN + 2 * self.frames.len());
+        let count = self.frames.len().min(u32::MAX as usize);
+        let frames = &self.frames[..count];
+        let mut bytes = Vec::with_capacity(HEADER_LEN + frame_bytes(count));
         bytes.extend_from_slice(MAGIC);
         bytes.push(VERSION);
-        let count = u32::try_from(self.frames.len()).unwrap_or(u32::MAX);
-        bytes.extend_from_slice(&count.to_le_bytes());
-        for frame in self.frames.iter().take(count as usize) {
-            bytes.extend_from_slice(&frame.to_le_bytes());
+        bytes.extend_from_slice(&(count as u32).to_le_bytes());
+        for frame in frames {
+            bytes.extend_from_slice(&((frame & !QUIET) as u16).to_le_bytes());
+        }
+        for eight in frames.chunks(8) {
+            let quiet = eight.iter().enumerate().filter(|(_, f)| *f & QUIET != 0).fold(0u8, |acc, (i, _)| acc | 1 << i);
+            bytes.push(quiet);
         }
         bytes
     }
@@ -149,13 +165,27 @@ impl Fingerprint {
             return Err(FingerprintError::UnsupportedVersion(version));
         }
         let (count, body) = rest.split_first_chunk::<4>().ok_or(FingerprintError::BadHeader)?;
-        let expected = u32::from_le_bytes(*count) as usize * 2;
+        let count = u32::from_le_bytes(*count) as usize;
+        let expected = frame_bytes(count);
         if body.len() != expected {
             return Err(FingerprintError::Truncated { expected, found: body.len() });
         }
-        let frames = body.chunks_exact(2).map(|pair| u16::from_le_bytes([pair[0], pair[1]])).collect();
+        let (bits, quiet) = body.split_at(2 * count);
+        let frames = bits
+            .chunks_exact(2)
+            .enumerate()
+            .map(|(i, pair)| {
+                let is_quiet = quiet[i / 8] & (1 << (i % 8)) != 0;
+                u32::from(u16::from_le_bytes([pair[0], pair[1]])) | if is_quiet { QUIET } else { 0 }
+            })
+            .collect();
         Ok(Fingerprint { frames })
     }
+}
+
+/// Bytes after the header for `count` frames: two per frame, one per eight.
+fn frame_bytes(count: usize) -> usize {
+    2 * count + count.div_ceil(8)
 }
 
 /// The print of mono PCM at `sample_rate` (8000 or 16000 Hz; other rates
@@ -165,8 +195,11 @@ pub fn fingerprint(pcm: &[i16], sample_rate: u32) -> Fingerprint {
     let analyser = BandAnalyser::new(sample_rate);
     let energies: Vec<[f64; BANDS]> =
         pcm.windows(analyser.frame_len).step_by(analyser.hop_len).map(|frame| analyser.band_energies(frame)).collect();
-    let audible = audible_frames(&energies);
-    let frames = audible.windows(2).map(|pair| frame_bits(&pair[0], &pair[1])).collect();
+    let (audible, floor) = audible_frames(&energies);
+    let frames = audible
+        .windows(2)
+        .map(|pair| if pair[1].iter().sum::<f64>() > floor { frame_bits(&pair[0], &pair[1]) } else { QUIET })
+        .collect();
     Fingerprint { frames }
 }
 
@@ -174,21 +207,22 @@ pub fn fingerprint(pcm: &[i16], sample_rate: u32) -> Fingerprint {
 /// `QUIET_BELOW_PEAK_DB` below the loudest: the silence a voice-activity
 /// detector leaves around a prompt, more or less of it from one call to the
 /// next, is not printed.
-fn audible_frames(energies: &[[f64; BANDS]]) -> &[[f64; BANDS]] {
+/// Also returns the energy below which a frame is silence.
+fn audible_frames(energies: &[[f64; BANDS]]) -> (&[[f64; BANDS]], f64) {
     let totals: Vec<f64> = energies.iter().map(|bands| bands.iter().sum()).collect();
     let peak = totals.iter().copied().fold(0.0, f64::max);
     let floor = peak * 10f64.powf(-QUIET_BELOW_PEAK_DB / 10.0);
     let is_audible = |total: &f64| *total > floor && *total > 0.0;
     match (totals.iter().position(is_audible), totals.iter().rposition(is_audible)) {
-        (Some(first), Some(last)) => &energies[first..=last],
-        _ => &[],
+        (Some(first), Some(last)) => (&energies[first..=last], floor),
+        _ => (&[], floor),
     }
 }
 
 /// Bit `m` is set when the energy difference between bands `m` and `m + 1`
 /// grew since the previous frame.
-fn frame_bits(previous: &[f64; BANDS], current: &[f64; BANDS]) -> u16 {
-    let mut bits = 0u16;
+fn frame_bits(previous: &[f64; BANDS], current: &[f64; BANDS]) -> u32 {
+    let mut bits = 0u32;
     for band in 0..BITS_PER_FRAME {
         let now = current[band] - current[band + 1];
         let before = previous[band] - previous[band + 1];
@@ -219,9 +253,10 @@ pub fn similarity(a: &Fingerprint, b: &Fingerprint) -> f32 {
 }
 
 /// Bit error rate of `b` shifted by `offset` frames against `a` (frame `i`
-/// of `a` against frame `i - offset` of `b`), or `None` when they overlap by
-/// fewer than `min_overlap` frames.
-fn bit_error_rate(a: &[u16], b: &[u16], offset: isize, min_overlap: usize) -> Option<f64> {
+/// of `a` against frame `i - offset` of `b`) over the frames where both
+/// are sound, or `None` when they overlap by fewer than `min_overlap`
+/// frames.
+fn bit_error_rate(a: &[u32], b: &[u32], offset: isize, min_overlap: usize) -> Option<f64> {
     let a_start = offset.max(0).unsigned_abs();
     let b_start = (-offset).max(0).unsigned_abs();
     let a_rest = a.get(a_start..)?;
@@ -230,8 +265,18 @@ fn bit_error_rate(a: &[u16], b: &[u16], offset: isize, min_overlap: usize) -> Op
     if overlap < min_overlap || overlap == 0 {
         return None;
     }
-    let errors: u32 = a_rest.iter().zip(b_rest).map(|(x, y)| (x ^ y).count_ones()).sum();
-    Some(f64::from(errors) / (overlap * BITS_PER_FRAME) as f64)
+    let (mut errors, mut compared) = (0u32, 0usize);
+    for (x, y) in a_rest.iter().zip(b_rest) {
+        if (x | y) & QUIET == 0 {
+            errors += (x ^ y).count_ones();
+            compared += 1;
+        }
+    }
+    // Too little sound on both sides to say anything.
+    if compared < MIN_PRINT_FRAMES / 2 {
+        return Some(0.5);
+    }
+    Some(f64::from(errors) / (compared * BITS_PER_FRAME) as f64)
 }
 
 /// True when the two prints are of the same prompt (see [`MATCH_THRESHOLD`]).
@@ -289,7 +334,7 @@ struct BandAnalyser {
     frame_len: usize,
     hop_len: usize,
     window: Vec<f64>,
-    fft: Fft,
+    fft: RealFft,
     /// For each band, the range of FFT bins it sums.
     band_bins: Vec<(usize, usize)>,
 }
@@ -301,16 +346,15 @@ impl BandAnalyser {
         let hop_len = (rate as usize * HOP_MS as usize / 1000).max(1);
         let window = hann_window(frame_len);
         let band_bins = band_bins(frame_len, f64::from(rate));
-        BandAnalyser { frame_len, hop_len, window, fft: Fft::new(frame_len), band_bins }
+        BandAnalyser { frame_len, hop_len, window, fft: RealFft::new(frame_len), band_bins }
     }
 
     fn band_energies(&self, frame: &[i16]) -> [f64; BANDS] {
-        let mut re: Vec<f64> = frame.iter().zip(&self.window).map(|(s, w)| f64::from(*s) * w).collect();
-        let mut im = vec![0.0; self.frame_len];
-        self.fft.transform(&mut re, &mut im);
+        let windowed: Vec<f64> = frame.iter().zip(&self.window).map(|(s, w)| f64::from(*s) * w).collect();
+        let power = self.fft.power_spectrum(&windowed);
         let mut energies = [0.0; BANDS];
         for (energy, &(low, high)) in energies.iter_mut().zip(&self.band_bins) {
-            *energy = (low..high).map(|k| re[k] * re[k] + im[k] * im[k]).sum();
+            *energy = power.get(low..high).map_or(0.0, |bins| bins.iter().sum());
         }
         energies
     }
@@ -335,6 +379,55 @@ fn band_bins(fft_len: usize, sample_rate: f64) -> Vec<(usize, usize)> {
         .collect()
 }
 
+/// The power spectrum of real frames of one power-of-two length, through a
+/// complex FFT of half that length (even samples as the real part, odd
+/// samples as the imaginary part, untangled afterwards).
+struct RealFft {
+    half: Fft,
+    /// `exp(-2πik/len)` for `k < len / 2`.
+    twiddles: Vec<(f64, f64)>,
+}
+
+impl RealFft {
+    fn new(len: usize) -> Self {
+        let len = len.max(2);
+        RealFft { half: Fft::new(len / 2), twiddles: twiddles(len) }
+    }
+
+    /// `|X(k)|²` for `k < len / 2`.
+    fn power_spectrum(&self, samples: &[f64]) -> Vec<f64> {
+        let half = self.half.len;
+        let mut re: Vec<f64> = samples.iter().step_by(2).copied().chain(std::iter::repeat(0.0)).take(half).collect();
+        let mut im: Vec<f64> =
+            samples.iter().skip(1).step_by(2).copied().chain(std::iter::repeat(0.0)).take(half).collect();
+        self.half.transform(&mut re, &mut im);
+        (0..half)
+            .map(|k| {
+                let mirror = (half - k) % half;
+                // Z(k) and the conjugate of Z(half - k).
+                let (zr, zi) = (re[k], im[k]);
+                let (cr, ci) = (re[mirror], -im[mirror]);
+                let (even_r, even_i) = ((zr + cr) / 2.0, (zi + ci) / 2.0);
+                let (odd_r, odd_i) = ((zi - ci) / 2.0, -(zr - cr) / 2.0);
+                let (wr, wi) = self.twiddles[k];
+                let x_r = even_r + wr * odd_r - wi * odd_i;
+                let x_i = even_i + wr * odd_i + wi * odd_r;
+                x_r * x_r + x_i * x_i
+            })
+            .collect()
+    }
+}
+
+/// `exp(-2πik/len)` for `k < len / 2`.
+fn twiddles(len: usize) -> Vec<(f64, f64)> {
+    (0..len / 2)
+        .map(|k| {
+            let angle = -2.0 * std::f64::consts::PI * k as f64 / len as f64;
+            (angle.cos(), angle.sin())
+        })
+        .collect()
+}
+
 /// An in-place iterative radix-2 FFT of one power-of-two length.
 struct Fft {
     len: usize,
@@ -344,13 +437,7 @@ struct Fft {
 
 impl Fft {
     fn new(len: usize) -> Self {
-        let twiddles = (0..len / 2)
-            .map(|k| {
-                let angle = -2.0 * std::f64::consts::PI * k as f64 / len as f64;
-                (angle.cos(), angle.sin())
-            })
-            .collect();
-        Fft { len, twiddles }
+        Fft { len, twiddles: twiddles(len) }
     }
 
     fn transform(&self, re: &mut [f64], im: &mut [f64]) {
@@ -415,6 +502,24 @@ mod tests {
     }
 
     #[test]
+    fn real_fft_agrees_with_a_plain_dft() {
+        let len = 64;
+        let samples: Vec<f64> =
+            (0..len).map(|i| ((i * 37 % 23) as f64 - 11.0) * 0.5 + (i as f64 * 0.3).sin()).collect();
+        let power = RealFft::new(len).power_spectrum(&samples);
+        for (k, got) in power.iter().enumerate() {
+            let (mut re, mut im) = (0.0, 0.0);
+            for (n, x) in samples.iter().enumerate() {
+                let angle = -2.0 * std::f64::consts::PI * (k * n) as f64 / len as f64;
+                re += x * angle.cos();
+                im += x * angle.sin();
+            }
+            let want = re * re + im * im;
+            assert!((got - want).abs() < 1e-6 * want.max(1.0), "bin {k}: {got} vs {want}");
+        }
+    }
+
+    #[test]
     fn bands_cover_the_telephone_band_in_order() {
         let bins = band_bins(512, 8000.0);
         assert_eq!(bins.len(), BANDS);
@@ -454,8 +559,18 @@ mod tests {
         let pcm: Vec<i16> = (0..8000).map(|i| ((i * 31) % 3000) as i16).collect();
         let print = fingerprint(&pcm, 8000);
         let bytes = print.to_bytes();
-        assert_eq!(bytes.len(), HEADER_LEN + 2 * print.len());
+        assert_eq!(bytes.len(), HEADER_LEN + 2 * print.len() + print.len().div_ceil(8));
         assert_eq!(Fingerprint::from_bytes(&bytes), Ok(print));
+    }
+
+    #[test]
+    fn quiet_frames_survive_bytes() {
+        let mut pcm: Vec<i16> = (0..8000).map(|i| ((i * 31) % 3000) as i16).collect();
+        pcm.extend(std::iter::repeat_n(0, 4000));
+        pcm.extend((0..8000).map(|i| ((i * 17) % 2000) as i16));
+        let print = fingerprint(&pcm, 8000);
+        assert!(print.frames.iter().any(|f| f & QUIET != 0));
+        assert_eq!(Fingerprint::from_bytes(&print.to_bytes()), Ok(print));
     }
 
     #[test]
@@ -463,10 +578,10 @@ mod tests {
         assert_eq!(Fingerprint::from_bytes(b"nope"), Err(FingerprintError::BadHeader));
         assert_eq!(Fingerprint::from_bytes(b"VXFP\x09\0\0\0\0"), Err(FingerprintError::UnsupportedVersion(9)));
         assert_eq!(
-            Fingerprint::from_bytes(b"VXFP\x01\x02\0\0\0\x01\x00"),
-            Err(FingerprintError::Truncated { expected: 4, found: 2 })
+            Fingerprint::from_bytes(b"VXFP\x02\x02\0\0\0\x01\x00"),
+            Err(FingerprintError::Truncated { expected: 5, found: 2 })
         );
-        assert_eq!(Fingerprint::from_bytes(b"VXFP\x01\0\0"), Err(FingerprintError::BadHeader));
+        assert_eq!(Fingerprint::from_bytes(b"VXFP\x02\0\0"), Err(FingerprintError::BadHeader));
     }
 
     #[test]

@@ -51,18 +51,19 @@ pub fn extract_options(transcript: &str) -> Vec<MenuOption> {
     options
 }
 
-/// A word of the transcript, or the end of a sentence.
+/// A word of the transcript, the end of a sentence, or a pause (a comma).
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Token {
     Word(String),
     Boundary,
+    Pause,
 }
 
 impl Token {
     fn word(&self) -> Option<&str> {
         match self {
             Token::Word(text) => Some(text),
-            Token::Boundary => None,
+            Token::Boundary | Token::Pause => None,
         }
     }
 
@@ -72,7 +73,8 @@ impl Token {
 }
 
 /// Lower-cased words; `*` and `#` are words of their own; `.`, `!`, `?` and
-/// `;` end a sentence; other punctuation separates words.
+/// `;` end a sentence; `,` and `:` are pauses; other punctuation separates
+/// words.
 fn tokenize(transcript: &str) -> Vec<Token> {
     let mut tokens = Vec::new();
     let mut current = String::new();
@@ -85,6 +87,7 @@ fn tokenize(transcript: &str) -> Vec<Token> {
         match ch {
             '*' | '#' => tokens.push(Token::Word(ch.to_string())),
             '.' | '!' | '?' | ';' => tokens.push(Token::Boundary),
+            ',' | ':' => tokens.push(Token::Pause),
             _ => {}
         }
     }
@@ -124,7 +127,7 @@ const FORWARD_LABEL_STOPS: &[&str] = &["if", "please", "otherwise", "or"];
 /// Words trimmed from the end of a label ("sales and", "billing you can").
 const TRAILING_FILLERS: &[&str] = &[
     "please", "and", "or", "say", "now", "then", "just", "simply", "you", "can", "may", "should", "will", "need", "to",
-    "kindly", "must", "would", "like", "also", "so", "well", "again",
+    "kindly", "must", "would", "like", "also", "so", "well",
 ];
 
 /// Words trimmed from the start of a label ("the billing department").
@@ -151,19 +154,43 @@ fn trigger_at(tokens: &[Token], verb: usize) -> Option<Trigger> {
         return None;
     }
     let mut key_at = verb + 1;
-    while tokens.get(key_at)?.is(KEY_PREFIXES) && tokens.get(key_at + 1).and_then(key_of).is_some() {
+    while tokens.get(key_at)?.is(KEY_PREFIXES) && starts_key(tokens, key_at + 1) {
         key_at += 1;
     }
-    let key = key_of(tokens.get(key_at)?)?;
-    let mut end = key_at + 1;
-    if key == '#' && tokens.get(end).is_some_and(|t| t.is(&["key", "sign"])) {
-        end += 1;
+    let (key, mut end) =
+        if is_number_sign(tokens, key_at) { ('#', key_at + 2) } else { (key_of(tokens.get(key_at)?)?, key_at + 1) };
+    if is_longer_number(tokens, end) {
+        return None;
     }
     while tokens.get(end).is_some_and(|t| t.is(KEY_SUFFIXES)) {
         end += 1;
     }
     Some(Trigger { verb, end, key })
 }
+
+fn starts_key(tokens: &[Token], at: usize) -> bool {
+    tokens.get(at).and_then(key_of).is_some() || is_number_sign(tokens, at)
+}
+
+/// "number sign", the name of `#` on some prompts.
+fn is_number_sign(tokens: &[Token], at: usize) -> bool {
+    tokens.get(at).is_some_and(|t| t.is(&["number"])) && tokens.get(at + 1).is_some_and(|t| t.is(&["sign"]))
+}
+
+/// True when a key is followed by more digits, as in "dial nine one one":
+/// a number to dial, not a menu key. A single digit after the key may be a
+/// mis-heard "for" ("press 1 4 sales").
+fn is_longer_number(tokens: &[Token], after_key: usize) -> bool {
+    let is_digit = |at: usize| tokens.get(at).is_some_and(|t| t.is(DIGIT_WORDS));
+    let ends_there = |at: usize| tokens.get(at).is_none_or(|t| *t == Token::Boundary);
+    is_digit(after_key) && (is_digit(after_key + 1) || ends_there(after_key + 1))
+}
+
+/// Digits as numerals or words, without their homophones.
+const DIGIT_WORDS: &[&str] = &[
+    "0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "zero", "one", "two", "three", "four", "five", "six", "seven",
+    "eight", "nine",
+];
 
 /// The key a word in key position names, homophones included.
 fn key_of(token: &Token) -> Option<char> {
@@ -203,9 +230,23 @@ fn label_style(tokens: &[Token], triggers: &[Trigger]) -> LabelStyle {
     let prelude = last_sentence(&tokens[..first.verb]);
     let opens_with_label = prelude.iter().any(|t| t.is(LABEL_INTRODUCERS) || t.is(&["if"]));
     let tail = first_sentence(&tokens[last.end..]);
-    let ends_with_label = tail.first().is_some_and(|t| t.is(LABEL_INTRODUCERS));
+    let ends_with_label = first_word(tail).is_some_and(|t| t.is(LABEL_INTRODUCERS));
     if opens_with_label && !ends_with_label { LabelStyle::BeforeTrigger } else { LabelStyle::AfterKey }
 }
+
+/// The first word, past any pauses.
+fn first_word(tokens: &[Token]) -> Option<&Token> {
+    tokens.iter().find(|t| t.word().is_some())
+}
+
+/// Position of the first word that may introduce a label, past pauses and
+/// words such as "now" ("press one now for sales").
+fn label_start(tokens: &[Token]) -> Option<usize> {
+    tokens.iter().position(|t| t.word().is_some_and(|w| !SKIPPED_BEFORE_INTRODUCER.contains(&w)))
+}
+
+/// Words said between a key and the label after it.
+const SKIPPED_BEFORE_INTRODUCER: &[&str] = &["now", "please", "just", "simply"];
 
 fn last_sentence(tokens: &[Token]) -> &[Token] {
     match tokens.iter().rposition(|t| *t == Token::Boundary) {
@@ -231,34 +272,76 @@ struct GapSplit {
     backward: (usize, usize),
 }
 
-fn split_gap(tokens: &[Token], start: usize, end: usize, style: LabelStyle, is_last: bool, is_first: bool) -> GapSplit {
+/// Where a gap between triggers lies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum GapPlace {
+    /// Before the first trigger: it can only label that trigger.
+    BeforeFirst,
+    /// Between two triggers.
+    Between,
+    /// After the last key.
+    AfterLast,
+}
+
+fn split_gap(tokens: &[Token], (start, end): (usize, usize), place: GapPlace, style: LabelStyle) -> GapSplit {
     let gap = &tokens[start..end];
     let first_boundary = gap.iter().position(|t| *t == Token::Boundary).map(|i| start + i);
     let last_boundary = gap.iter().rposition(|t| *t == Token::Boundary).map(|i| start + i);
-    if is_first {
+    if place == GapPlace::BeforeFirst {
         let from = last_boundary.map_or(start, |b| b + 1);
         return GapSplit { forward: (start, start), backward: (from, end) };
     }
     if let (Some(first_b), Some(last_b)) = (first_boundary, last_boundary) {
         return GapSplit { forward: (start, first_b), backward: (last_b + 1, end) };
     }
-    let opens_with_label = gap.first().is_some_and(|t| t.is(LABEL_INTRODUCERS));
+    if let Some(pause) = pause_between_labels(gap) {
+        return GapSplit { forward: (start, start + pause), backward: (start + pause + 1, end) };
+    }
+    let is_last = place == GapPlace::AfterLast;
+    let opener_at = label_start(gap).unwrap_or(0);
+    let opener = gap.get(opener_at);
+    let opens_with_label = opener.is_some_and(|t| t.is(LABEL_INTRODUCERS));
+    if is_last && style == LabelStyle::AfterKey && opener.is_some_and(|t| t.is(&["if"])) {
+        return GapSplit { forward: (start, end), backward: (end, end) };
+    }
     if !opens_with_label || (style == LabelStyle::BeforeTrigger && !is_last) {
         return GapSplit { forward: (start, start), backward: (start, end) };
     }
-    let stop = gap.iter().skip(1).position(|t| t.is(FORWARD_LABEL_STOPS) || t.is(TRIGGER_VERBS)).map(|i| start + 1 + i);
+    let label_from = opener_at + 1;
+    let stop = gap[label_from..]
+        .iter()
+        .position(|t| t.is(FORWARD_LABEL_STOPS) || t.is(TRIGGER_VERBS))
+        .map(|i| start + label_from + i);
     match stop {
         Some(stop) => GapSplit { forward: (start, stop), backward: (stop, end) },
         None => GapSplit { forward: (start, end), backward: (end, end) },
     }
 }
 
+/// A pause with a label on either side ("for sales, for support"), when
+/// the words before it label the previous key and those after it the next.
+fn pause_between_labels(gap: &[Token]) -> Option<usize> {
+    if !first_word(gap)?.is(LABEL_INTRODUCERS) {
+        return None;
+    }
+    gap.iter()
+        .enumerate()
+        .skip(1)
+        .filter(|(_, t)| **t == Token::Pause)
+        .map(|(at, _)| at)
+        .find(|&at| first_word(&gap[at + 1..]).is_some_and(|t| t.is(LABEL_INTRODUCERS) || t.is(&["if"])))
+}
+
 fn build_option(tokens: &[Token], triggers: &[Trigger], index: usize, style: LabelStyle) -> MenuOption {
     let trigger = triggers[index];
-    let gap_before_start = if index == 0 { 0 } else { triggers[index - 1].end };
-    let before = split_gap(tokens, gap_before_start, trigger.verb, style, false, index == 0);
-    let gap_after_end = triggers.get(index + 1).map_or(tokens.len(), |next| next.verb);
-    let after = split_gap(tokens, trigger.end, gap_after_end, style, index + 1 == triggers.len(), false);
+    let before = match index.checked_sub(1).map(|previous| triggers[previous]) {
+        None => split_gap(tokens, (0, trigger.verb), GapPlace::BeforeFirst, style),
+        Some(previous) => split_gap(tokens, (previous.end, trigger.verb), GapPlace::Between, style),
+    };
+    let after = match triggers.get(index + 1) {
+        None => split_gap(tokens, (trigger.end, tokens.len()), GapPlace::AfterLast, style),
+        Some(next) => split_gap(tokens, (trigger.end, next.verb), GapPlace::Between, style),
+    };
 
     if let Some(label) = forward_label(&tokens[after.forward.0..after.forward.1]) {
         return MenuOption { key: trigger.key, label, phrase: phrase(tokens, trigger.verb, after.forward.1) };
@@ -273,16 +356,19 @@ fn build_option(tokens: &[Token], triggers: &[Trigger], index: usize, style: Lab
 /// "for sales" → "sales"; `None` unless the words open with an introducer
 /// and leave a label once trimmed.
 fn forward_label(words: &[Token]) -> Option<String> {
-    if !words.first()?.is(LABEL_INTRODUCERS) {
+    let intro = label_start(words)?;
+    if !words[intro].is(LABEL_INTRODUCERS) && !words[intro].is(&["if"]) {
         return None;
     }
-    trimmed_label(&words[1..])
+    trimmed_label(&words[intro + 1..])
 }
 
 /// The label said before a trigger, with the position of the word that
-/// introduces it: the last "for" or "to <verb>", or an "if" clause.
+/// introduces it: the last "for" or "to <verb>", or an "if" clause, after
+/// any "otherwise" (which closes what came before).
 fn backward_label(words: &[Token]) -> Option<(usize, String)> {
-    let intro = (0..words.len()).rev().find(|&i| introduces_backward_label(words, i))?;
+    let from = words.iter().rposition(|t| t.is(&["otherwise"])).map_or(0, |at| at + 1);
+    let intro = (from..words.len()).rev().find(|&i| introduces_backward_label(words, i))?;
     let label = trimmed_label(&words[intro + 1..])?;
     Some((intro, label))
 }
@@ -290,7 +376,7 @@ fn backward_label(words: &[Token]) -> Option<(usize, String)> {
 fn introduces_backward_label(words: &[Token], at: usize) -> bool {
     let token = &words[at];
     if token.is(&["to", "too"]) {
-        return !words.get(at + 1).is_some_and(|next| next.is(DETERMINERS));
+        return !first_word(&words[at + 1..]).is_some_and(|next| next.is(DETERMINERS));
     }
     token.is(LABEL_INTRODUCERS) || token.is(&["if"])
 }

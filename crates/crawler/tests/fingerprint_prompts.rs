@@ -188,10 +188,15 @@ impl Summary {
     }
 }
 
+/// Longest stretch of a prompt degraded in eleven ways (12 s): enough for a
+/// menu, and quick in unoptimised test builds.
+const LONGEST_DEGRADED: usize = 12 * RATE as usize;
+
 fn same_prompt_scores(names: &[&str]) -> Vec<(String, f32)> {
     let mut scores = Vec::new();
     for name in names {
-        let original = load(name);
+        let mut original = load(name);
+        original.truncate(LONGEST_DEGRADED);
         let reference = fingerprint(&original, RATE);
         for (how, degraded) in degradations(&original) {
             scores.push((format!("{name} vs {how}"), similarity(&reference, &fingerprint(&degraded, RATE))));
@@ -318,9 +323,9 @@ fn prints_survive_json_and_bytes() {
     let json = serde_json::to_string(&print).unwrap();
     assert_eq!(serde_json::from_str::<Fingerprint>(&json).unwrap(), print);
     assert_eq!(Fingerprint::from_bytes(&print.to_bytes()).unwrap(), print);
-    // About 250 bytes a second of audio.
+    // About 270 bytes a second of audio.
     let seconds = load("vm-intro").len() as f64 / f64::from(RATE);
-    assert!((print.to_bytes().len() as f64) < 260.0 * seconds + 16.0);
+    assert!((print.to_bytes().len() as f64) < 270.0 * seconds + 16.0);
     assert!(matches(&print, &print));
 }
 
