@@ -5,10 +5,8 @@
 //! Seed 001's `click-to-call` (app-signed) lives in `oapi` and shares
 //! [`place`] and [`seed_reply`].
 
-use std::collections::HashMap;
-
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use serde::Deserialize;
@@ -140,20 +138,15 @@ pub async fn create(
     ))
 }
 
-/// `GET /api/makecall/?number=…` (seed 004): rings the caller's first
-/// extension, then dials `number`. (The seed's `new` menu-crawl flag is
-/// accepted and has no effect here.)
-pub async fn makecall(
-    State(state): State<AppState>,
-    caller: Caller,
-    Query(query): Query<HashMap<String, String>>,
-) -> Result<impl IntoResponse, ApiError> {
-    let number = query.get("number").cloned().unwrap_or_default();
-    if !dialable(&number) {
-        return Err(ApiError::field("number", "Enter the number to call."));
-    }
-    let Some(device) = first_extension(&state, caller.0.tenant_id, caller.0.user_id).await? else {
-        return Ok(seed_fail(StatusCode::BAD_REQUEST, &number, "no extension to ring: create one first"));
+/// `GET /api/makecall/?number=…&action=bridge`: rings the caller's first
+/// extension, then dials `number` (without `action`, makecall crawls).
+pub(crate) async fn makecall_bridge(
+    state: &AppState,
+    caller: &Caller,
+    number: &str,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let Some(device) = first_extension(state, caller.0.tenant_id, caller.0.user_id).await? else {
+        return Ok(seed_fail(StatusCode::BAD_REQUEST, number, "no extension to ring: create one first"));
     };
-    Ok(seed_reply(&number, place(&state, caller.0.tenant_id, &device, &number, None, None).await))
+    Ok(seed_reply(number, place(state, caller.0.tenant_id, &device, number, None, None).await))
 }

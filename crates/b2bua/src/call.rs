@@ -135,6 +135,8 @@ pub(crate) struct Call {
     formats: Option<media::Formats>,
     /// What A was given in the switch's own early-media 183, if it was.
     early_a: Option<voxide_sdp::LegFormat>,
+    /// The switch answered A's INVITE itself (a hosted menu).
+    answered_here: bool,
     session_deadline: Option<Instant>,
     pending: Vec<Pending>,
     ended_at: Option<Instant>,
@@ -164,6 +166,7 @@ impl Call {
             a_settled: None,
             formats: None,
             early_a: None,
+            answered_here: false,
             session_deadline: None,
             pending: Vec::new(),
             ended_at: None,
@@ -171,8 +174,9 @@ impl Call {
         }
     }
 
-    /// A phone's call: forks its INVITE to every target.
-    pub(crate) fn start(now: Instant, cfg: &B2buaConfig, new: NewCall) -> (Call, Vec<Command>) {
+    /// A call whose A leg is a phone's INVITE (answered with 100 Trying);
+    /// B is to be dialled to `targets`.
+    fn of_invite(now: Instant, cfg: &B2buaConfig, new: NewCall) -> (Call, Request, TransactionKey, Vec<Command>) {
         let a_from = build::from_value(&new.invite);
         let a_to = build::to_value(&new.invite);
         let local_tag = voxide_sip::response::random_token();
@@ -189,18 +193,57 @@ impl Call {
         };
         let b_tag = voxide_sip::response::random_token();
         let b = Dialled::new(&build::without_tag(&a_from), &b_tag, new.targets);
-        let mut call = Call::new(now, cfg, new.id, new.call_uuid, a, b, new.media_ports);
+        let call = Call::new(now, cfg, new.id, new.call_uuid, a, b, new.media_ports);
         let invite = new.invite;
         let mut out =
             vec![Command::Respond { key: new.key.clone(), response: voxide_sip::response_to(&invite, 100, "") }];
         if let Some((addr, _)) = call.sdp_of(&invite.body, &invite.headers) {
             out.push(Command::MediaRemote { call: call.id, side: Side::A, addr });
         }
+        (call, invite, new.key, out)
+    }
+
+    /// A phone's call answered by the switch itself: 200 with an answer to
+    /// A's offer (488 when it offers nothing the media engine can play).
+    pub(crate) fn answer_here(now: Instant, cfg: &B2buaConfig, new: NewCall) -> (Call, Vec<Command>) {
+        let (mut call, invite, key, mut out) = Call::of_invite(now, cfg, new);
+        let offer = call.sdp_of(&invite.body, &invite.headers).map(|(_, sdp)| sdp);
+        let answer = offer.and_then(|o| call.local_answer(&o, None));
+        call.a.invited = Some(Invited { key: key.clone(), invite });
+        let Some((body, a)) = answer else {
+            out.extend(call.fail_a_with(cfg, 488, HangupCause::IncompatibleDestination, now));
+            return (call, out);
+        };
+        call.answered_here = true;
+        call.a_settled = Some(a);
+        let contact_uri = contact(cfg, &call.a_user(), call.a.flow);
+        let Some(invited) = &call.a.invited else { return (call, out) };
+        let mut ok = build::response(
+            &invited.invite,
+            200,
+            &call.a.local_tag,
+            Some(&contact_uri),
+            Some(("application/sdp", body)),
+        );
+        voxide_sip::response::add_header(&mut ok, rsip::Header::Other("X-Call-UUID".into(), call.uuid.clone()));
+        voxide_sip::response::add_header(&mut ok, rsip::Header::Other("Allow".into(), voxide_sip::ALLOW.into()));
+        call.ok_response = Some(ok.clone());
+        call.ok_retransmit = Some((now + cfg.t1, cfg.t1, now + cfg.t1 * 64));
+        out.push(Command::Respond { key, response: ok });
+        out.extend(call.parked());
+        // Confirmed once A's ACK arrives.
+        call.state = State::Answered;
+        (call, out)
+    }
+
+    /// A phone's call: forks its INVITE to every target.
+    pub(crate) fn start(now: Instant, cfg: &B2buaConfig, new: NewCall) -> (Call, Vec<Command>) {
+        let (mut call, invite, key, mut out) = Call::of_invite(now, cfg, new);
         let anchored = call.anchored_body(&invite.headers, &invite.body, Side::B);
         let body = call.initial_offer(anchored);
         let extra = call.dial_headers(build::passed_headers(&invite.headers));
         let max_forwards = max_forwards(&invite).saturating_sub(1);
-        call.a.invited = Some(Invited { key: new.key, invite });
+        call.a.invited = Some(Invited { key, invite });
         out.extend(call.invite_forks(cfg, Side::B, max_forwards, extra, body));
         if call.b.forks.is_empty() {
             out.extend(call.fail_a(cfg, HangupCause::UserNotRegistered, now));

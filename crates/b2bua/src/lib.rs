@@ -19,6 +19,10 @@
 //!                   │ A fails: B never dialled          │ B fails: BYE to A
 //!                   ▼                                   ▼
 //!                 Ended                               Ended
+//!
+//!   answer (hosted menu) ──2xx(A)──► Answered ──ACK──► Confirmed (A alone)
+//!   originate, Park ──2xx(A), ACK──────────────────► Confirmed (A alone)
+//!   Confirmed (A alone) ──bridge──► Ringing (B rings) ──2xx(B)──► Confirmed
 //! ```
 
 pub mod build;
@@ -159,6 +163,9 @@ pub enum Then {
     /// Dial `targets` (forked; the first to answer wins), showing them
     /// `caller_id` (a name-addr without tag) as From, and bridge A to it.
     Bridge { targets: Vec<Target>, caller_id: String },
+    /// Nothing: A alone is connected to the switch (whose media engine
+    /// plays to it and listens), until [`B2bua::bridge`] or a hang-up.
+    Park,
 }
 
 /// All calls in progress.
@@ -217,6 +224,29 @@ impl B2bua {
         let id = new.id;
         let (call, out) = Call::start(now, &self.config, new);
         self.admit(id, call, out);
+    }
+
+    /// Answers a phone's call at the switch itself (a hosted menu): a 200
+    /// whose SDP answers A's offer in a codec the media engine can play and
+    /// hear; nothing is dialled until [`B2bua::bridge`]. `new.targets` is
+    /// ignored.
+    pub fn answer(&mut self, now: Instant, new: NewCall) {
+        let id = new.id;
+        let (call, out) = Call::answer_here(now, &self.config, new);
+        self.admit(id, call, out);
+    }
+
+    /// Dials `targets` for a call whose only leg is up (one the switch
+    /// answered or placed with [`Then::Park`]) and bridges A to whoever
+    /// answers. False when the call is not such a call.
+    pub fn bridge(&mut self, now: Instant, id: u64, targets: Vec<Target>, caller_id: &str) -> bool {
+        let out = match self.calls.get_mut(&id) {
+            Some(call) => call.bridge(now, &self.config, targets, caller_id),
+            None => return false,
+        };
+        let dialled = !out.is_empty();
+        self.absorb(id, out);
+        dialled
     }
 
     /// Places a call from the switch: rings A, then does what `then` says.

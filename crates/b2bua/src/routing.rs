@@ -22,6 +22,13 @@ pub enum Destination {
         trunk: String,
         number: String,
     },
+    /// A DID we own that routes to a menu the switch hosts: the switch
+    /// answers the call itself.
+    Ivr {
+        tenant_id: i64,
+        ivr_id: i64,
+        did_id: i64,
+    },
     /// A DID we own that is not assigned to anything.
     UnassignedDid {
         tenant_id: i64,
@@ -45,6 +52,8 @@ pub struct DidRoute {
     pub did_id: i64,
     /// The assigned extension's id and SIP username.
     pub extension: Option<(i64, String)>,
+    /// The hosted menu it routes to instead of an extension.
+    pub ivr: Option<i64>,
 }
 
 /// The lookups routing needs.
@@ -88,14 +97,15 @@ impl RouteTable {
             match rule {
                 Rule::Did => {
                     let Some(did) = digits.as_deref().and_then(|d| did_lookup(d, numbering)) else { continue };
-                    return Some(match did.extension {
-                        Some((extension_id, username)) => Destination::Extension {
+                    return Some(match (did.extension, did.ivr) {
+                        (_, Some(ivr_id)) => Destination::Ivr { tenant_id: did.tenant_id, ivr_id, did_id: did.did_id },
+                        (Some((extension_id, username)), None) => Destination::Extension {
                             tenant_id: did.tenant_id,
                             extension_id,
                             username,
                             did_id: Some(did.did_id),
                         },
-                        None => Destination::UnassignedDid { tenant_id: did.tenant_id, did_id: did.did_id },
+                        (None, None) => Destination::UnassignedDid { tenant_id: did.tenant_id, did_id: did.did_id },
                     });
                 }
                 Rule::Extension => {
@@ -153,8 +163,11 @@ mod tests {
         }
         fn did(&self, number: &str) -> Option<DidRoute> {
             match number {
-                "17865550100" => Some(DidRoute { tenant_id: 1, did_id: 5, extension: Some((12, "1002".into())) }),
-                "17865550101" => Some(DidRoute { tenant_id: 1, did_id: 6, extension: None }),
+                "17865550100" => {
+                    Some(DidRoute { tenant_id: 1, did_id: 5, extension: Some((12, "1002".into())), ivr: None })
+                }
+                "17865550101" => Some(DidRoute { tenant_id: 1, did_id: 6, extension: None, ivr: None }),
+                "17865550102" => Some(DidRoute { tenant_id: 1, did_id: 7, extension: None, ivr: Some(3) }),
                 _ => None,
             }
         }
@@ -193,6 +206,17 @@ mod tests {
             t.route(Caller::Trunk, "17865550101", &Book),
             Some(Destination::UnassignedDid { tenant_id: 1, did_id: 6 })
         );
+    }
+
+    #[test]
+    fn did_with_a_menu_is_answered_by_the_switch() {
+        let t = table();
+        for caller in [Caller::Trunk, Caller::Extension { tenant_id: 1 }] {
+            assert_eq!(
+                t.route(caller, "+17865550102", &Book),
+                Some(Destination::Ivr { tenant_id: 1, ivr_id: 3, did_id: 7 })
+            );
+        }
     }
 
     #[test]

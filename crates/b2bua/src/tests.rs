@@ -12,6 +12,7 @@
 mod auth;
 mod dialog;
 mod forking;
+mod hosted;
 mod messages;
 mod originate;
 mod timers;

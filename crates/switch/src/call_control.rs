@@ -14,6 +14,7 @@ use voxide_media::audio::Prompt;
 use crate::cdr::stamp;
 use crate::driver::Driver;
 use crate::originate::{OriginateError, OriginateRequest, Originated};
+use crate::sessions::{CallSession, DialRequest};
 
 /// A call in progress, as the API shows it.
 #[derive(Debug, Clone, Serialize)]
@@ -55,6 +56,9 @@ pub(crate) enum CallRequest {
     Record { uuid: String, reply: oneshot::Sender<Option<String>> },
     Originate { request: OriginateRequest, reply: oneshot::Sender<Result<Originated, OriginateError>> },
     Text { text: crate::texts::OutgoingText, reply: oneshot::Sender<crate::texts::TextOutcome> },
+    Dial { request: DialRequest, reply: oneshot::Sender<Result<CallSession, OriginateError>> },
+    Bridge { uuid: String, to: String, reply: oneshot::Sender<Result<(), OriginateError>> },
+    StopPlaying { uuid: String, side: CallSide },
 }
 
 impl Driver {
@@ -103,6 +107,17 @@ impl Driver {
                 let _ = reply.send(self.originate(request));
             }
             CallRequest::Text { text, reply } => self.send_text(text, reply),
+            CallRequest::Dial { request, reply } => {
+                let _ = reply.send(self.dial(request));
+            }
+            CallRequest::Bridge { uuid, to, reply } => {
+                let _ = reply.send(self.bridge(&uuid, &to));
+            }
+            CallRequest::StopPlaying { uuid, side } => {
+                if let Some(c) = self.call_id(&uuid).and_then(|id| self.calls.get(&id)) {
+                    c.relay.stop_playing(side.leg());
+                }
+            }
         }
     }
 

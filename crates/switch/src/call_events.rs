@@ -51,7 +51,10 @@ impl Driver {
                 self.b2bua.hangup(Instant::now(), id, HangupCause::MediaTimeout);
             }
             MediaEvent::Dtmf { id, leg, digit, duration_ms } => self.digit_heard(id, leg, digit, duration_ms, "rtp"),
-            MediaEvent::PlaybackDone { id, leg } => tracing::debug!(call = id, ?leg, "prompt played"),
+            MediaEvent::PlaybackDone { id, leg } => {
+                tracing::debug!(call = id, ?leg, "prompt played");
+                self.signal(id, crate::sessions::CallSignal::PlaybackDone);
+            }
             MediaEvent::Speech { id, leg, event } => {
                 let Some(c) = self.calls.get(&id) else { return };
                 let leg = leg_name(leg);
@@ -74,6 +77,7 @@ impl Driver {
 
     /// A digit from one side of a call (RFC 4733, in-band or SIP INFO).
     pub(crate) fn digit_heard(&mut self, call: u64, leg: Leg, digit: char, duration_ms: u32, via: &'static str) {
+        self.signal(call, crate::sessions::CallSignal::Digit(digit));
         let Some(c) = self.calls.get(&call) else { return };
         self.stats.dtmf_digits.fetch_add(1, Ordering::Relaxed);
         tracing::info!(call_uuid = %c.uuid, ?leg, %digit, duration_ms, via, "DTMF digit");

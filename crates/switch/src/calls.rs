@@ -55,6 +55,8 @@ pub(crate) struct CallInfo {
     pub(crate) transcript: Option<tokio::task::JoinHandle<Vec<crate::transcribe::Segment>>>,
     /// The call's events, in order, for its `status_callback`.
     pub(crate) callback: Option<tokio::sync::mpsc::UnboundedSender<serde_json::Value>>,
+    /// The task that drives the call, when the switch talks to it alone.
+    pub(crate) session: Option<tokio::sync::mpsc::UnboundedSender<crate::sessions::CallSignal>>,
 }
 
 /// Identity and routing facts for the CDR.
@@ -124,6 +126,29 @@ impl Driver {
             Some(Destination::Extension { extension_id, .. }) => Some(*extension_id),
             _ => None,
         };
+        if let Some(Destination::Ivr { tenant_id, ivr_id, did_id }) = destination {
+            attempt.tenant_id = tenant_id;
+            attempt.did_id = Some(did_id);
+            let new = |id, media_ports| NewCall {
+                id,
+                call_uuid: uuid.clone(),
+                key: key.clone(),
+                invite: req.clone(),
+                a_flow: Flow { addr: source, transport },
+                targets: Vec::new(),
+                media_ports,
+            };
+            return match self.open_call(&uuid, &mut attempt, caller_ext, None, 0) {
+                Ok((id, ports)) => {
+                    let session = self.attach_session(id);
+                    self.b2bua.answer(Instant::now(), new(id, ports));
+                    if let Some(session) = session {
+                        self.menus.run(session, tenant_id, ivr_id);
+                    }
+                }
+                Err(cause) => self.refuse(key, &req, &tag, &uuid, attempt, cause),
+            };
+        }
         let targets = match destination {
             None => return self.refuse(key, &req, &tag, &uuid, attempt, HangupCause::UnallocatedNumber),
             Some(Destination::UnassignedDid { tenant_id, did_id }) => {
@@ -143,6 +168,7 @@ impl Driver {
                 attempt.direction = "outbound";
                 self.trunk_targets(&trunk, &number)
             }
+            Some(Destination::Ivr { .. }) => Vec::new(),
         };
         if targets.is_empty() {
             return self.refuse(key, &req, &tag, &uuid, attempt, HangupCause::UserNotRegistered);
@@ -244,6 +270,7 @@ impl Driver {
             transcribe,
             transcript: None,
             callback: attempt.status_callback.as_deref().map(|url| self.status_callback(url)),
+            session: None,
         };
         self.publish_call(
             &info,
@@ -317,13 +344,18 @@ impl Driver {
                 }
                 Command::Ringing { call, side } => self.call_ringing(call, leg_of(side)),
                 Command::Answered { call } => {
-                    if let Some(c) = self.calls.get_mut(&call) {
-                        let at = SystemTime::now();
-                        c.answered = Some(at);
-                        c.relay.set_hold(false);
-                        self.cdr.send(CdrOp::Answered { call_uuid: c.uuid.clone(), at: stamp(at) });
-                        tracing::info!(call_uuid = %c.uuid, "call answered");
+                    let Some(c) = self.calls.get_mut(&call) else { continue };
+                    c.relay.set_hold(false);
+                    // A call the switch answered and later bridged is
+                    // billed from the first answer.
+                    if c.answered.is_some() {
+                        continue;
                     }
+                    let at = SystemTime::now();
+                    c.answered = Some(at);
+                    self.cdr.send(CdrOp::Answered { call_uuid: c.uuid.clone(), at: stamp(at) });
+                    tracing::info!(call_uuid = %c.uuid, "call answered");
+                    self.signal(call, crate::sessions::CallSignal::Answered);
                     self.call_answered(call);
                 }
                 Command::Digit { call, side, digit, duration_ms } => {
@@ -340,6 +372,7 @@ impl Driver {
     }
 
     fn call_ended(&mut self, call: u64, cause: HangupCause) {
+        self.signal(call, crate::sessions::CallSignal::Ended(cause.as_str().to_string()));
         let Some(info) = self.calls.remove(&call) else { return };
         self.stats.active_calls.fetch_sub(1, Ordering::Relaxed);
         self.stats.call_ended(cause.as_str());

@@ -76,6 +76,26 @@ impl SwitchControl {
         self.ask(|reply| CallRequest::Play { uuid: uuid.to_string(), side, prompt, reply }).await.unwrap_or(false)
     }
 
+    /// Places a call the caller's task talks to alone (parked once
+    /// answered): the IVR crawler.
+    pub async fn dial(
+        &self,
+        request: crate::sessions::DialRequest,
+    ) -> Result<crate::sessions::CallSession, OriginateError> {
+        self.ask(|reply| CallRequest::Dial { request, reply }).await.unwrap_or(Err(OriginateError::NotRunning))
+    }
+
+    /// Bridges a call the switch talks to alone to `to`.
+    pub async fn bridge(&self, uuid: &str, to: &str) -> Result<(), OriginateError> {
+        let (uuid, to) = (uuid.to_string(), to.to_string());
+        self.ask(|reply| CallRequest::Bridge { uuid, to, reply }).await.unwrap_or(Err(OriginateError::NotRunning))
+    }
+
+    /// Stops the prompt playing to one side of a call (a caller pressed a key).
+    pub fn stop_playing(&self, uuid: &str, side: CallSide) {
+        let _ = self.calls.send(CallRequest::StopPlaying { uuid: uuid.to_string(), side });
+    }
+
     /// Records a call from now on; its `/api/media/…` path.
     pub async fn record(&self, uuid: &str) -> Option<String> {
         self.ask(|reply| CallRequest::Record { uuid: uuid.to_string(), reply }).await.flatten()
@@ -130,6 +150,11 @@ impl SwitchControl {
     pub fn did_saved(&self, number: &str, tenant_id: i64, did_id: i64, extension_id: Option<i64>, recording: bool) {
         self.directory.set_did(number, tenant_id, did_id, extension_id);
         self.directory.set_recording(None, Some(did_id), recording);
+    }
+
+    /// A DID was routed to a hosted menu (`None`: to its extension again).
+    pub fn did_menu_saved(&self, did_id: i64, ivr_id: Option<i64>) {
+        self.directory.set_did_menu(did_id, ivr_id);
     }
 
     pub fn did_removed(&self, number: &str) {

@@ -22,6 +22,8 @@ struct Inner {
     extensions: HashMap<i64, (String, String)>,
     /// DID number → (tenant, did id, assigned extension id).
     dids: HashMap<String, (i64, i64, Option<i64>)>,
+    /// DID id → the hosted menu it routes to.
+    did_menus: HashMap<i64, i64>,
     /// Extensions and DIDs whose calls are recorded.
     recorded_extensions: std::collections::HashSet<i64>,
     recorded_dids: std::collections::HashSet<i64>,
@@ -88,6 +90,15 @@ impl Directory {
 
     pub fn set_did(&self, number: &str, tenant_id: i64, did_id: i64, extension_id: Option<i64>) {
         self.write().dids.insert(number.to_string(), (tenant_id, did_id, extension_id));
+    }
+
+    /// Routes a DID to a hosted menu (`None`: to its extension, if any).
+    pub fn set_did_menu(&self, did_id: i64, ivr_id: Option<i64>) {
+        let mut inner = self.write();
+        match ivr_id {
+            Some(ivr) => inner.did_menus.insert(did_id, ivr),
+            None => inner.did_menus.remove(&did_id),
+        };
     }
 
     /// Whether calls of an extension (or DID) are recorded.
@@ -191,7 +202,8 @@ impl Numbering for Directory {
         let inner = self.read();
         let (tenant_id, did_id, ext) = *inner.dids.get(number)?;
         let extension = ext.and_then(|id| inner.extensions.get(&id).map(|(_, user)| (id, user.clone())));
-        Some(DidRoute { tenant_id, did_id, extension })
+        let ivr = inner.did_menus.get(&did_id).copied();
+        Some(DidRoute { tenant_id, did_id, extension, ivr })
     }
 }
 

@@ -61,6 +61,8 @@ pub(crate) struct Driver {
     /// Recognizers for live transcription, when a model is configured.
     pub(crate) stt: Option<Arc<voxide_stt::SttPool>>,
     pub(crate) registration_events: crate::registration_events::RegistrationEvents,
+    /// Runs the menus the switch hosts.
+    pub(crate) menus: crate::menus::MenuHost,
     /// Texts (SIP MESSAGE) in flight to phones.
     pub(crate) texts: crate::texts::Texts,
 }

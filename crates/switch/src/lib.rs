@@ -16,9 +16,11 @@ mod cdr;
 mod control;
 mod directory;
 mod driver;
+mod menus;
 mod originate;
 mod persist;
 mod registration_events;
+mod sessions;
 mod stats;
 mod texts;
 mod transcribe;
@@ -45,7 +47,9 @@ pub use call_control::{CallSide, LiveCall};
 pub use calls::Trunk;
 pub use control::{Features, SwitchControl};
 pub use directory::{Account, Directory};
+pub use menus::Tts;
 pub use originate::{OriginateError, OriginateRequest, Originated, dialable};
+pub use sessions::{CallSession, CallSignal, DialRequest};
 pub use stats::Stats;
 pub use texts::{InboundText, MAX_TEXT_CHARS, OutgoingText, TextOutcome};
 pub use voxide_events::{EventBus, EventKind};
@@ -75,6 +79,10 @@ pub struct SwitchConfig {
     pub callback_secret: Option<String>,
     /// Speech-to-text for calls of extensions with `transcription` on.
     pub stt: Option<SpeechToText>,
+    /// Where the WAV prompts menus name are.
+    pub prompts_dir: std::path::PathBuf,
+    /// How menus' text is spoken.
+    pub tts: Tts,
 }
 
 /// The recognizer pool live transcription uses.
@@ -129,6 +137,7 @@ pub async fn start(
     for did in store.dids(None).await? {
         directory.set_did(&did.phonenumber, did.tenant_id, did.id, did.extension_id);
         directory.set_recording(None, Some(did.id), did.recording != 0);
+        directory.set_did_menu(did.id, did.ivr_id);
     }
     let now = Instant::now();
     let mut registrar = Registrar::new(config.registrar, now);
@@ -174,6 +183,12 @@ pub async fn start(
         media,
         calls: HashMap::new(),
         next_call: 0,
+        menus: menus::MenuHost {
+            store: store.clone(),
+            control: control.clone(),
+            prompts_dir: config.prompts_dir,
+            tts: config.tts,
+        },
         cdr: cdr::CdrWriter::start(store),
         routes: config.routes,
         trunks: config.trunks.clone(),

@@ -6,7 +6,6 @@
 
 use std::time::Instant;
 
-use voxide_b2bua::routing::{Caller, Destination};
 use voxide_b2bua::{Originate, Then};
 
 use crate::calls::Attempt;
@@ -93,21 +92,8 @@ impl Driver {
             in_contact: false,
             status_callback: req.status_callback.clone(),
         };
-        let (b_targets, callee_ext) = match self.routes.route(Caller::Extension { tenant_id }, &req.to, &self.directory)
-        {
-            Some(Destination::Extension { tenant_id, extension_id, username, did_id }) => {
-                attempt.did_id = did_id;
-                (self.extension_targets(tenant_id, &username), Some(extension_id))
-            }
-            Some(Destination::Trunk { trunk, number }) => (self.trunk_targets(&trunk, &number), None),
-            Some(Destination::UnassignedDid { .. }) | None => return Err(OriginateError::NoRoute(req.to)),
-        };
-        if b_targets.is_empty() {
-            return Err(match callee_ext {
-                Some(_) => OriginateError::TargetOffline(req.to),
-                None => OriginateError::NoRoute(req.to),
-            });
-        }
+        let (b_targets, callee_ext, did_id) = self.targets_of(tenant_id, &req.to)?;
+        attempt.did_id = did_id;
         let uuid = uuid::Uuid::new_v4().to_string();
         let (id, media_ports) = self
             .open_call(&uuid, &mut attempt, Some(device.extension_id), callee_ext, a_targets.len())

@@ -136,6 +136,57 @@ pub struct SmsSection {
     pub callback_secret: String,
 }
 
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct IvrSection {
+    /// Speaks a menu's text: the program and its arguments, split on
+    /// spaces; `{out}` is the WAV to write, `{text}` the text. Empty: menus
+    /// need WAV greetings.
+    pub tts_command: String,
+    /// Quiet after speech that ends a crawled menu's prompt, in ms.
+    pub crawl_menu_silence_ms: u64,
+    /// A crawled call that is not answered by then fails, in seconds.
+    pub crawl_answer_timeout_secs: u64,
+    /// An answered crawl call that says nothing for this long fails.
+    pub crawl_first_speech_timeout_secs: u64,
+    /// A prompt longer than this fails the crawl ("never ends"), in seconds.
+    pub crawl_max_prompt_secs: u64,
+    /// Deepest menu level explored.
+    pub crawl_max_depth: usize,
+    /// Calls one crawl attempt may place.
+    pub crawl_max_calls: usize,
+    /// Pause between two calls of a crawl, in ms.
+    pub crawl_pause_ms: u64,
+    /// Attempts of a crawl that fails, the first included.
+    pub crawl_max_attempts: i64,
+    /// Wait before retrying a failed crawl, doubled per attempt, in seconds.
+    pub crawl_retry_backoff_secs: u64,
+    /// The caller ID crawled numbers see.
+    pub crawl_caller_id: String,
+    /// Prompts whose text is known: `NAME.wav` with its text in
+    /// `NAME.txt`. Recognised by their sound, without speech-to-text.
+    pub known_prompts_dir: String,
+}
+
+impl Default for IvrSection {
+    fn default() -> Self {
+        Self {
+            tts_command: "espeak-ng -v en-us -s 150 -w {out} {text}".into(),
+            crawl_menu_silence_ms: 5000,
+            crawl_answer_timeout_secs: 60,
+            crawl_first_speech_timeout_secs: 15,
+            crawl_max_prompt_secs: 120,
+            crawl_max_depth: 5,
+            crawl_max_calls: 100,
+            crawl_pause_ms: 1000,
+            crawl_max_attempts: 3,
+            crawl_retry_backoff_secs: 60,
+            crawl_caller_id: "voxide".into(),
+            known_prompts_dir: String::new(),
+        }
+    }
+}
+
 /// A SIP trunk: calls from its address are trusted as the carrier's and
 /// may reach our DIDs; dialled numbers matching its prefixes leave through it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -267,6 +318,7 @@ pub struct Config {
     pub calls: CallsSection,
     pub events: EventsSection,
     pub sms: SmsSection,
+    pub ivr: IvrSection,
     pub provider: ProviderConfig,
     pub trunks: Vec<TrunkConfig>,
 }
@@ -276,7 +328,7 @@ pub struct Config {
 #[error("invalid configuration:\n  {}", .0.join("\n  "))]
 pub struct ConfigErrors(pub Vec<String>);
 
-const SECTIONS: [&str; 13] = [
+const SECTIONS: [&str; 14] = [
     "sip",
     "http",
     "media",
@@ -288,6 +340,7 @@ const SECTIONS: [&str; 13] = [
     "calls",
     "events",
     "sms",
+    "ivr",
     "provider",
     "trunks",
 ];
@@ -322,6 +375,7 @@ impl Config {
             calls: section(&table, "calls", &mut errors),
             events: section(&table, "events", &mut errors),
             sms: section(&table, "sms", &mut errors),
+            ivr: section(&table, "ivr", &mut errors),
             provider: provider_section(&table, &mut errors),
             trunks: trunks_section(&table, &mut errors),
         };
@@ -334,6 +388,24 @@ impl Config {
 
     fn validate(&self, errors: &mut Vec<String>) {
         let mut bad = |key: &str, msg: String| errors.push(format!("{key}: {msg}"));
+        if !(500..=60_000).contains(&self.ivr.crawl_menu_silence_ms) {
+            bad("ivr.crawl_menu_silence_ms", "must lie between 500 and 60000".into());
+        }
+        if !(1..=20).contains(&self.ivr.crawl_max_depth) {
+            bad("ivr.crawl_max_depth", "must lie between 1 and 20".into());
+        }
+        if !(1..=10_000).contains(&self.ivr.crawl_max_calls) {
+            bad("ivr.crawl_max_calls", "must lie between 1 and 10000".into());
+        }
+        if !(1..=100).contains(&self.ivr.crawl_max_attempts) {
+            bad("ivr.crawl_max_attempts", "must lie between 1 and 100".into());
+        }
+        if !voxide_switch::dialable(&self.ivr.crawl_caller_id) {
+            bad("ivr.crawl_caller_id", "must be 1 to 64 letters, digits or + - . _ * #".into());
+        }
+        if !self.ivr.known_prompts_dir.is_empty() && !std::path::Path::new(&self.ivr.known_prompts_dir).is_dir() {
+            bad("ivr.known_prompts_dir", format!("{:?} is not a directory", self.ivr.known_prompts_dir));
+        }
         if self.sip.listen.parse::<SocketAddr>().is_err() {
             bad("sip.listen", format!("{:?} is not an address such as 0.0.0.0:5060", self.sip.listen));
         }

@@ -40,6 +40,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         udp: tokio::net::UdpSocket::bind(sip_addr).await.with_context(|| format!("binding SIP UDP {sip_addr}"))?,
         tcp: tokio::net::TcpListener::bind(sip_addr).await.with_context(|| format!("binding SIP TCP {sip_addr}"))?,
     };
+    let speech_model = speech_model(&config)?;
     let switch_config = SwitchConfig {
         registrar: RegistrarConfig {
             default_realm: config.sip.domain.to_ascii_lowercase(),
@@ -90,12 +91,21 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         recordings_dir: config.recordings.dir.clone().into(),
         events_buffer: config.events.buffer,
         callback_secret: Some(config.events.callback_secret.clone()).filter(|s| !s.is_empty()),
-        stt: speech_to_text(&config)?,
+        stt: speech_model
+            .clone()
+            .map(|model| SpeechToText(Arc::new(voxide_stt::SttPool::new(model, config.stt.workers, config.stt.queue)))),
+        prompts_dir: config.media.prompts_dir.clone().into(),
+        tts: voxide_switch::Tts {
+            command: config.ivr.tts_command.split_whitespace().map(str::to_string).collect(),
+            cache_dir: std::path::Path::new(&config.recordings.dir).join("tts"),
+        },
     };
     let switch = voxide_switch::start(switch_config, store.clone(), sockets, shutdown.child_token()).await?;
     let provider = Arc::new(provider);
     let sms = sms_service(&config, &store, &switch.control, &provider);
     tokio::spawn(sms.clone().run(switch.texts, shutdown.child_token()));
+    let crawler = crawler(&config, &store, &switch.control, speech_model.clone())?;
+    crawler.spawn_scheduler(shutdown.child_token());
 
     let http_addr: std::net::SocketAddr = config.http.listen.parse()?;
     let listener =
@@ -109,6 +119,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         prompts_dir: config.media.prompts_dir.clone().into(),
         sms,
         event_tokens: Arc::default(),
+        crawler: Some(crawler),
     };
     let options = HttpOptions { max_body_bytes: config.http.max_body_bytes as usize };
     let api = tokio::spawn(voxide_api::serve(listener, state, options, shutdown.child_token()));
@@ -141,6 +152,38 @@ fn sms_service(
         retry: voxide_sms::RetryPolicy::default(),
     };
     voxide_sms::SmsService::new(store.clone(), switch.clone(), provider.clone(), sms)
+}
+
+/// The IVR crawler, with the `[ivr]` settings and the known prompts.
+fn crawler(
+    config: &Config,
+    store: &voxide_store::Store,
+    switch: &voxide_switch::SwitchControl,
+    model: Option<Arc<voxide_stt::VoskRecognizer>>,
+) -> anyhow::Result<voxide_crawler::Crawler> {
+    let ivr = &config.ivr;
+    let settings = voxide_crawler::CrawlerConfig {
+        menu_silence: Duration::from_millis(ivr.crawl_menu_silence_ms),
+        answer_timeout: Duration::from_secs(ivr.crawl_answer_timeout_secs),
+        first_speech_timeout: Duration::from_secs(ivr.crawl_first_speech_timeout_secs),
+        max_prompt: Duration::from_secs(ivr.crawl_max_prompt_secs),
+        max_depth: ivr.crawl_max_depth,
+        max_calls: ivr.crawl_max_calls,
+        pause: Duration::from_millis(ivr.crawl_pause_ms),
+        caller_id: ivr.crawl_caller_id.clone(),
+        max_attempts: ivr.crawl_max_attempts,
+        retry_backoff: Duration::from_secs(ivr.crawl_retry_backoff_secs),
+        media_dir: config.recordings.dir.clone().into(),
+        ..voxide_crawler::CrawlerConfig::default()
+    };
+    let recogniser = voxide_crawler::Recogniser::new(model.map(|m| m as Arc<dyn voxide_stt::Recognizer>));
+    if !ivr.known_prompts_dir.is_empty() {
+        let n = recogniser
+            .load_known(std::path::Path::new(&ivr.known_prompts_dir))
+            .with_context(|| format!("reading {}", ivr.known_prompts_dir))?;
+        tracing::info!(prompts = n, dir = %ivr.known_prompts_dir, "known IVR prompts loaded");
+    }
+    Ok(voxide_crawler::Crawler::new(store.clone(), switch.clone(), settings, recogniser))
 }
 
 /// One prefix rule per trunk prefix, in configuration order.
@@ -179,14 +222,13 @@ async fn wait_for_signal() {
     let _ = tokio::signal::ctrl_c().await;
 }
 
-/// Loads the configured vosk model once and starts its recognizer threads.
-fn speech_to_text(config: &Config) -> anyhow::Result<Option<SpeechToText>> {
+/// Loads the configured vosk model once; calls and the crawler share it.
+fn speech_model(config: &Config) -> anyhow::Result<Option<Arc<voxide_stt::VoskRecognizer>>> {
     if config.stt.vosk_model.is_empty() {
         return Ok(None);
     }
     let started = std::time::Instant::now();
     let model = voxide_stt::VoskRecognizer::load(std::path::Path::new(&config.stt.vosk_model))?;
     tracing::info!(model = %config.stt.vosk_model, secs = started.elapsed().as_secs_f32(), "speech-to-text model loaded");
-    let pool = voxide_stt::SttPool::new(model, config.stt.workers, config.stt.queue);
-    Ok(Some(SpeechToText(Arc::new(pool))))
+    Ok(Some(model))
 }

@@ -158,7 +158,7 @@ fn makecall_rings_the_users_first_extension_then_a_sipp_callee_through_the_trunk
     let carrier = std::thread::spawn(move || uas.run());
     std::thread::sleep(Duration::from_millis(300));
 
-    let (status, body) = server.get("/api/makecall/?number=13055550199");
+    let (status, body) = server.get("/api/makecall/?number=13055550199&action=bridge");
     assert_eq!(status, 200, "{body}");
     assert_eq!((body["status"].as_str(), body["dial_number"].as_str()), (Some("success"), Some("13055550199")));
     let uuid = body["call_uuid"].as_str().expect("call_uuid").to_string();
@@ -191,7 +191,7 @@ fn an_offline_device_is_refused_with_400_and_nothing_is_dialled() {
 
     let (status, body) = server.send_json(Method::POST, "/api/calls/", &json!({ "from": "1001", "to": "1002" }));
     assert_eq!((status, body), (400, json!({ "detail": "device offline" })));
-    let (status, body) = server.get("/api/makecall/?number=1002");
+    let (status, body) = server.get("/api/makecall/?number=1002&action=bridge");
     assert_eq!(status, 400, "{body}");
     assert_eq!((body["status"].as_str(), body["message"].as_str()), (Some("fail"), Some("device offline")));
 

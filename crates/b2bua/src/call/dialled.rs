@@ -8,7 +8,7 @@ use std::time::Instant;
 use rsip::Response;
 use voxide_sip::Transport;
 
-use super::{Call, Dialled, Fork, LegA, Target, contact};
+use super::{Call, Dialled, Fork, LegA, State, Target, contact};
 use crate::build::{self, Flow, RequestSpec};
 use crate::{B2buaConfig, Command, HangupCause, Originate, Side, Then};
 
@@ -65,11 +65,14 @@ impl Call {
             local_tag: tag,
             cseq: 1,
         };
-        let Then::Bridge { targets, caller_id } = o.then;
+        let (bridge_to, caller_id) = match o.then {
+            Then::Bridge { targets, caller_id } => (Some(targets), caller_id),
+            Then::Park => (None, o.a_caller_id.clone()),
+        };
         let b = Dialled::new(&caller_id, &voxide_sip::response::random_token(), Vec::new());
         let mut call = Call::new(now, cfg, o.id, o.call_uuid, a, b, o.media_ports);
         call.a_dialled = a_dialled;
-        call.bridge_to = Some(targets);
+        call.bridge_to = bridge_to;
         let offer = call.own_offer(Side::A);
         let extra = call.dial_headers(Vec::new());
         let mut out = call.invite_forks(cfg, Side::A, 70, extra, Some(offer));
@@ -97,16 +100,63 @@ impl Call {
             out.push(Command::MediaRemote { call: self.id, side: Side::A, addr });
             self.a_settled = sdp.audio_index().map(|i| sdp.leg_format(i));
         }
+        match self.bridge_to.take() {
+            Some(targets) => out.extend(self.dial_b(now, cfg, targets)),
+            None => out.extend(self.parked()),
+        }
+        out
+    }
+
+    /// A is up and nothing else is dialled: the switch talks to A alone,
+    /// in A's own format on both sides of the relay.
+    pub(super) fn parked(&mut self) -> Vec<Command> {
+        self.state = State::Confirmed;
+        let mut out = Vec::new();
+        if let Some(a) = self.a_settled {
+            self.formats = Some(super::media::Formats { a, b: a });
+            out.push(Command::MediaCodecs { call: self.id, a, b: a });
+        }
+        out.push(Command::Answered { call: self.id });
+        out
+    }
+
+    /// Dials B with the switch's own offer (A is already up).
+    fn dial_b(&mut self, now: Instant, cfg: &B2buaConfig, targets: Vec<Target>) -> Vec<Command> {
+        self.state = State::Ringing;
         self.ring_deadline = now + cfg.ring_timeout;
-        self.b.forks = self.bridge_to.take().unwrap_or_default().into_iter().map(Fork::new).collect();
+        self.b.forks = targets.into_iter().map(Fork::new).collect();
         self.fresh_branches.extend(self.b.forks.iter().map(|f| f.branch.clone()));
         let offer = self.own_offer(Side::B);
         let extra = self.dial_headers(Vec::new());
-        out.extend(self.invite_forks(cfg, Side::B, 70, extra, Some(offer)));
+        let mut out = self.invite_forks(cfg, Side::B, 70, extra, Some(offer));
         if self.b.forks.is_empty() {
             out.extend(self.fail_a(cfg, HangupCause::UserNotRegistered, now));
         }
         out
+    }
+
+    /// Bridges a call whose only leg is up to whichever of `targets`
+    /// answers first, shown `caller_id` (a name-addr without tag).
+    pub(crate) fn bridge(
+        &mut self,
+        now: Instant,
+        cfg: &B2buaConfig,
+        targets: Vec<Target>,
+        caller_id: &str,
+    ) -> Vec<Command> {
+        let alone = self.state == State::Confirmed && self.b.forks.is_empty() && self.a_is_up();
+        if !alone || targets.is_empty() {
+            return Vec::new();
+        }
+        let tag = voxide_sip::response::random_token();
+        self.b.local = format!("{caller_id};tag={tag}");
+        self.dial_b(now, cfg, targets)
+    }
+
+    /// Whether A's dialog is up without waiting for B: the switch dialled
+    /// A, or answered A's INVITE itself.
+    pub(crate) fn a_is_up(&self) -> bool {
+        self.a.invited.is_none() || self.answered_here
     }
 
     /// Headers of every INVITE we dial, after `passed` (from A's INVITE).

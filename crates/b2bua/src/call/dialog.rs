@@ -50,7 +50,7 @@ impl Call {
                 // A BYE in an early dialog still leaves the INVITE to be
                 // answered (RFC 3261 §15.1.2); a dialog the switch dialled
                 // is over with the BYE.
-                if self.a.invited.is_some() {
+                if !self.a_is_up() {
                     out.extend(self.fail_a_with(cfg, 487, HangupCause::NormalClearing, now));
                 }
             } else {
@@ -72,7 +72,42 @@ impl Call {
             voxide_sip::response::add_header(&mut r, rsip::Header::Other("Retry-After".into(), "1".into()));
             return (true, vec![Command::Respond { key, response: r }]);
         }
+        if !self.has_dialog(if from == Side::A { Side::B } else { Side::A }) {
+            return (true, self.answer_alone(cfg, from, key, req, flow));
+        }
         (true, self.relay_request(cfg, from, key, req, flow))
+    }
+
+    /// A request on a call whose other leg is the switch alone: a
+    /// re-INVITE or UPDATE gets the switch's own answer; anything else a 200.
+    fn answer_alone(
+        &mut self,
+        cfg: &B2buaConfig,
+        from: Side,
+        key: TransactionKey,
+        req: Request,
+        flow: Flow,
+    ) -> Vec<Command> {
+        if from == Side::A {
+            self.a.flow = flow;
+        }
+        let tag = if from == Side::A { self.a.local_tag.clone() } else { String::new() };
+        let mut out = self.note_sdp(from, &req.headers, &req.body);
+        let offer = self.sdp_of(&req.body, &req.headers).map(|(_, sdp)| sdp);
+        let answer = match offer {
+            Some(offer) => match self.local_answer(&offer, self.a_settled) {
+                Some((body, _)) => Some(body),
+                None => {
+                    out.push(Command::Respond { key, response: voxide_sip::response_to(&req, 488, &tag) });
+                    return out;
+                }
+            },
+            None => None,
+        };
+        let contact_uri = (req.method == Method::Invite).then(|| contact(cfg, "voxide", flow));
+        let r = build::response(&req, 200, &tag, contact_uri.as_deref(), answer.map(|b| ("application/sdp", b)));
+        out.push(Command::Respond { key, response: r });
+        out
     }
 
     /// A SIP INFO carrying a digit: reported, and when the other leg agreed
@@ -96,7 +131,10 @@ impl Call {
             duration_ms: digit.duration_ms,
         }];
         let other = self.formats.map(|f| if to == Side::A { f.a } else { f.b });
-        if other.and_then(|f| f.dtmf).is_some() {
+        if !self.has_dialog(to) {
+            // The switch alone is on the other end (a hosted menu): heard.
+            out.push(Command::Respond { key, response: voxide_sip::response_to(&req, 200, &tag) });
+        } else if other.and_then(|f| f.dtmf).is_some() {
             out.push(Command::Respond { key, response: voxide_sip::response_to(&req, 200, &tag) });
             out.push(Command::SendDigits {
                 call: self.id,
@@ -266,12 +304,12 @@ impl Call {
             return Vec::new();
         }
         let mut out = match &self.a.invited {
-            Some(a) => vec![Command::Respond {
+            Some(a) if !self.answered_here => vec![Command::Respond {
                 key: a.key.clone(),
                 response: voxide_sip::response_to(&a.invite, status, &self.a.local_tag),
             }],
-            None if self.a_dialled.winner.is_some() => self.bye(cfg, Side::A),
-            None => self.cancel_forks(cfg, Side::A),
+            _ if self.has_dialog(Side::A) => self.bye(cfg, Side::A),
+            _ => self.cancel_forks(cfg, Side::A),
         };
         out.extend(self.end(now, cause));
         out

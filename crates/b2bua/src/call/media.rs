@@ -107,6 +107,23 @@ impl Call {
         vec![Command::MediaCodecs { call: self.id, a, b }]
     }
 
+    /// The switch's own answer to an offer from A: A's first codec the
+    /// relay can encode (or `keep`, if A still offers it), anchored at the
+    /// relay; the body and the format it settles.
+    pub(super) fn local_answer(&mut self, offer: &Sdp, keep: Option<LegFormat>) -> Option<(Vec<u8>, LegFormat)> {
+        let i = offer.audio_index()?;
+        let mut sdp = offer.clone();
+        let want = keep.or_else(|| offer.first_transcodable(i));
+        let a = sdp.answer_in_terms_of(i, offer, want).or_else(|| {
+            sdp = offer.clone();
+            sdp.answer_in_terms_of(i, offer, offer.first_transcodable(i))
+        })?;
+        a.audio?;
+        let (port, version) = self.next_origin(Side::A);
+        sdp.anchor(self.media_ip, port, version);
+        Some((sdp.to_string().into_bytes(), a))
+    }
+
     /// Early media from the switch itself: while B rings, A gets a 183
     /// whose SDP answers A's offer (its first codec the relay can encode),
     /// so the relay can play A a prompt before anyone answers.
@@ -116,18 +133,12 @@ impl Call {
         }
         // Only a phone's call has an offer of A's to answer.
         let Some(offer) = self.a_offer.clone() else { return Vec::new() };
-        let Some(i) = offer.audio_index() else { return Vec::new() };
-        let mut sdp = offer.clone();
-        let want = offer.first_transcodable(i);
-        let Some(a) = sdp.answer_in_terms_of(i, &offer, want) else { return Vec::new() };
-        let (port, version) = self.next_origin(Side::A);
-        sdp.anchor(self.media_ip, port, version);
+        let Some((body, a)) = self.local_answer(&offer, None) else { return Vec::new() };
         self.early_a = Some(a);
         let b = self.formats.map(|f| f.b).unwrap_or_default();
         self.formats = Some(Formats { a, b });
         let contact_uri = contact(cfg, &self.a_user(), self.a.flow);
         let Some(invited) = &self.a.invited else { return Vec::new() };
-        let body = sdp.to_string().into_bytes();
         let r = build::response(
             &invited.invite,
             183,

@@ -76,8 +76,8 @@ impl Call {
         }
         out.extend(self.note_sdp(Side::B, &resp.headers, &resp.body));
         out.extend(self.note_answer_codec(&resp.headers, &resp.body));
-        if self.a.invited.is_none() {
-            return out; // A answered the switch already
+        if self.a_is_up() {
+            return out; // A's dialog is up already
         }
         let body = self.anchored_body(&resp.headers, &resp.body, Side::A);
         let status = if body.is_some() { 183 } else { 180 };
@@ -143,7 +143,7 @@ impl Call {
     fn b_answered(&mut self, now: Instant, cfg: &B2buaConfig, resp: Response) -> Vec<Command> {
         let mut out = self.note_sdp(Side::B, &resp.headers, &resp.body);
         out.extend(self.note_answer_codec(&resp.headers, &resp.body));
-        if self.a.invited.is_none() {
+        if self.a_is_up() {
             self.state = State::Confirmed;
             out.push(Command::Answered { call: self.id });
             return out;
