@@ -5,7 +5,8 @@
 //!
 //! Originate and click-to-call: `POST /api/calls/`, seed 004's
 //! `/api/makecall/`, and seed 001's app-signed `/oapi/v1/call/click-to-call/`
-//! for the apps made at `/api/apps/`.
+//! for the apps made at `/api/apps/`; their call history and signed,
+//! expiring recording links under `/oapi/v1/call/` (`oapi_history`).
 //!
 //! Hosted IVR menus at `/api/ivrs/` (a DID routes to one with `ivr_id`);
 //! seed 004's IVR crawl results at `/api/scan/` and `/api/callmenu/`.
@@ -30,9 +31,11 @@ mod ivrs;
 mod json;
 mod media;
 mod oapi;
+mod oapi_history;
 mod openapi;
 mod originate;
 mod page;
+mod recording_links;
 mod registrations;
 mod sms;
 
@@ -55,6 +58,7 @@ use voxide_switch::SwitchControl;
 pub use error::ApiError;
 pub use event_tokens::EventTokens;
 pub use openapi::{ROUTES, RouteDoc, document as openapi_document};
+pub use recording_links::RecordingLinks;
 
 /// Everything a handler may use; cheap to clone.
 #[derive(Clone)]
@@ -71,6 +75,8 @@ pub struct AppState {
     pub sms: voxide_sms::SmsService,
     /// Signs the short-lived tokens of `/oapi/v1/voice/auth_token`.
     pub event_tokens: Arc<event_tokens::EventTokens>,
+    /// Signs the expiring recording links of `/oapi/v1/call/play_recording`.
+    pub recording_links: Arc<recording_links::RecordingLinks>,
     /// The IVR crawler behind `/api/makecall/` (none: 503).
     pub crawler: Option<voxide_crawler::Crawler>,
 }
@@ -121,6 +127,9 @@ pub fn router(state: AppState, options: &HttpOptions) -> Router {
         .route("/api/apps/{id}", delete(apps::delete))
         .route("/oapi/v1/call/click-to-call/{number}", post(oapi::click_to_call))
         .route("/oapi/v1/voice/auth_token", post(oapi::auth_token))
+        .route("/oapi/v1/call/histories", get(oapi_history::histories))
+        .route("/oapi/v1/call/play_recording", get(oapi_history::play_recording))
+        .route("/oapi/v1/call/recording/{file}", get(oapi_history::recording))
         .route("/api/sendsms", post(sms::send))
         .route("/api/sms", get(sms::list))
         .route("/api/sms/inbound", post(sms::inbound))

@@ -14,7 +14,8 @@ pub struct RouteDoc {
     /// `scheme` `app`, seed 001's `x-auth-app-id` and `x-auth-app-hash`,
     /// or for `webhook`, the carrier webhook's shared secret.
     pub auth: bool,
-    /// The security scheme (`token`, `app` or `webhook`) when `auth`.
+    /// The security scheme (`token`, `app`, `app_query`, `signed_link` or
+    /// `webhook`) when `auth`.
     pub scheme: &'static str,
 }
 
@@ -25,6 +26,12 @@ const fn r(method: &'static str, path: &'static str, summary: &'static str, auth
 /// A route a carrier calls, holding the shared webhook secret.
 const fn webhook(method: &'static str, path: &'static str, summary: &'static str) -> RouteDoc {
     RouteDoc { method, path, summary, auth: true, scheme: "webhook" }
+}
+
+/// A route for third-party apps that sign their query: `appId` and
+/// `hash = sha256(appId + the listed values + appSecret)`.
+const fn app_query(method: &'static str, path: &'static str, summary: &'static str) -> RouteDoc {
+    RouteDoc { method, path, summary, auth: true, scheme: "app_query" }
 }
 
 /// A route for third-party apps, signed with their app id and secret.
@@ -87,6 +94,27 @@ pub const ROUTES: &[RouteDoc] = &[
         "/oapi/v1/voice/auth_token",
         "Seed 001: a token for the app's tenant's live events (/api/events?token=), valid an hour: {value, expire}",
     ),
+    app_query(
+        "get",
+        "/oapi/v1/call/histories",
+        "Seed 001 call history: the tenant's calls started in created_from..created_to (at most 31 days), newest \
+         first; limit (1-100, default 20), page (default 1); hash = sha256(appId + created_from + created_to + limit \
+         + page + appSecret), absent limit/page counting as 20/1: {data, page, limit, total}",
+    ),
+    app_query(
+        "get",
+        "/oapi/v1/call/play_recording",
+        "Seed 001: a link to one of the tenant's recordings (media, as the history names it) valid 10 minutes; \
+         hash = sha256(appId + media + appSecret): {media}",
+    ),
+    RouteDoc {
+        method: "get",
+        path: "/oapi/v1/call/recording/{file}",
+        summary: "Download a recording through a link from play_recording (tenant, expires, signature); 403 when \
+                  expired or altered",
+        auth: true,
+        scheme: "signed_link",
+    },
     r("get", "/api/calls/{uuid}/", "Get a call in progress by call_uuid", true),
     r("delete", "/api/calls/{uuid}/", "Hang up a call (MANAGER_REQUEST)", true),
     r("post", "/api/calls/{uuid}/dtmf/", "Send RFC 4733 digits to one side (digits, side, duration_ms)", true),
@@ -129,7 +157,8 @@ pub fn document() -> Value {
         if route.auth {
             op["security"] = json!([{ route.scheme: [] }]);
             let why = match route.scheme {
-                "app" => "Missing app id or wrong app hash",
+                "app" | "app_query" => "Missing app id or wrong app hash",
+                "signed_link" => "Not a signed link (403 when it is altered or expired)",
                 "webhook" => "Missing or wrong webhook secret",
                 _ => "Missing or invalid token",
             };
@@ -157,6 +186,14 @@ pub fn document() -> Value {
             "app": {
                 "type": "apiKey", "in": "header", "name": "x-auth-app-id",
                 "description": "With `x-auth-app-hash`: hex sha256(app_id + app_secret)"
+            },
+            "app_query": {
+                "type": "apiKey", "in": "query", "name": "appId",
+                "description": "With `hash`: hex sha256(appId + the operation's listed values + appSecret)"
+            },
+            "signed_link": {
+                "type": "apiKey", "in": "query", "name": "signature",
+                "description": "With `tenant` and `expires`, as `play_recording` hands them out"
             },
             "webhook": {
                 "type": "apiKey", "in": "query", "name": "secret",

@@ -226,4 +226,48 @@ impl Store {
         let rows = list.fetch_all(self.pool()).await?;
         Ok((rows.iter().map(cdr).collect::<Result<_, _>>()?, total))
     }
+
+    /// `tenant_id`'s CDRs that started at or after `from` and before
+    /// `until` (both formatted as stored: they compare as text in time
+    /// order), newest first, one page of `limit` after `offset`; and how
+    /// many there are in all.
+    pub async fn cdrs_started_between(
+        &self,
+        tenant_id: i64,
+        from: &str,
+        until: &str,
+        limit: i64,
+        offset: i64,
+    ) -> Result<(Vec<CdrRow>, i64), StoreError> {
+        let where_sql = " FROM cdrs c JOIN tenants t ON t.id = c.tenant_id \
+             WHERE c.tenant_id = $1 AND c.started_at >= $2 AND c.started_at < $3";
+        let total: i64 = sqlx::query(AssertSqlSafe(format!("SELECT COUNT(*) AS n{where_sql}")))
+            .bind(tenant_id)
+            .bind(from)
+            .bind(until)
+            .fetch_one(self.pool())
+            .await?
+            .try_get("n")?;
+        let list_sql = format!(
+            "SELECT {COLUMNS}{where_sql} ORDER BY c.started_at DESC, c.id DESC LIMIT {} OFFSET {}",
+            limit.max(0),
+            offset.max(0)
+        );
+        let rows =
+            sqlx::query(AssertSqlSafe(list_sql)).bind(tenant_id).bind(from).bind(until).fetch_all(self.pool()).await?;
+        Ok((rows.iter().map(cdr).collect::<Result<_, _>>()?, total))
+    }
+
+    /// `tenant_id`'s newest CDR whose `recording` is exactly `recording`.
+    pub async fn cdr_by_recording(&self, tenant_id: i64, recording: &str) -> Result<Option<CdrRow>, StoreError> {
+        let row = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM cdrs c JOIN tenants t ON t.id = c.tenant_id \
+             WHERE c.tenant_id = $1 AND c.recording = $2 ORDER BY c.id DESC LIMIT 1"
+        )))
+        .bind(tenant_id)
+        .bind(recording)
+        .fetch_optional(self.pool())
+        .await?;
+        Ok(row.as_ref().map(cdr).transpose()?)
+    }
 }

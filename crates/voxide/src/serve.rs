@@ -119,6 +119,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         prompts_dir: config.media.prompts_dir.clone().into(),
         sms,
         event_tokens: Arc::default(),
+        recording_links: Arc::default(),
         crawler: Some(crawler),
     };
     let options = HttpOptions { max_body_bytes: config.http.max_body_bytes as usize };
