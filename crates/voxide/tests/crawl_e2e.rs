@@ -129,6 +129,10 @@ struct Pair {
     host: Server,
     crawler: Server,
     number: String,
+    /// The host's prompts directory (greeting WAVs).
+    prompts: PathBuf,
+    /// The crawler's known prompts (WAV beside its text).
+    known: PathBuf,
 }
 
 /// The hosting switch (menus on a DID) and the crawling switch, whose
@@ -172,7 +176,45 @@ fn pair(rtp_base: u16, crawler_env: &[(&str, &str)]) -> Pair {
     ];
     env.extend_from_slice(crawler_env);
     let crawler = Server::start(BIN, &env);
-    Pair { host, crawler, number }
+    Pair { host, crawler, number, prompts, known }
+}
+
+/// Adds a menu to the host; its id.
+fn add_menu(host: &Server, body: Value) -> i64 {
+    let (status, created) = host.send_json(Method::POST, "/api/ivrs/", &body);
+    assert_eq!(status, 201, "{created}");
+    created["id"].as_i64().unwrap()
+}
+
+/// Renders `text` the way the host's default `ivr.tts_command` does.
+fn speak(text: &str, out: &Path) {
+    let status = Command::new("espeak-ng")
+        .args(["-v", "en-us", "-s", "150", "-w"])
+        .arg(out)
+        .arg(text)
+        .status()
+        .expect("run espeak-ng");
+    assert!(status.success(), "espeak-ng rendered {text:?}");
+}
+
+/// Starts crawling `number` on `crawler`.
+fn crawl(crawler: &Server, number: &str) {
+    let (status, body) = crawler.get(&format!("/api/makecall/?number={number}"));
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["status"], "success", "{body}");
+}
+
+/// The scans of `number`, oldest first: (status, attempt).
+fn scans(crawler: &Server, number: &str) -> Vec<(String, i64)> {
+    let (_, body) = crawler.get(&format!("/api/scan/?number={number}&limit=100"));
+    let mut rows: Vec<(String, i64)> = body["results"]
+        .as_array()
+        .map(|r| {
+            r.iter().map(|s| (s["status"].as_str().unwrap().to_string(), s["attempt"].as_i64().unwrap())).collect()
+        })
+        .unwrap_or_default();
+    rows.reverse();
+    rows
 }
 
 /// Creates the menus, leaves first so options can name them; their ids.
@@ -266,7 +308,7 @@ fn text_of(name: &str) -> &'static str {
 
 #[test]
 fn the_crawler_finds_every_branch_of_a_hosted_three_level_menu_over_sip() {
-    let Pair { host, crawler, number } = pair(38000, &[]);
+    let Pair { host, crawler, number, .. } = pair(38000, &[]);
     let started = Instant::now();
     let (status, body) = crawler.get(&format!("/api/makecall/?number={number}"));
     assert_eq!(status, 200, "{body}");
@@ -340,4 +382,159 @@ fn a_number_that_does_not_answer_fails_the_crawl_with_a_reason() {
         crawler.log(),
         host.log()
     );
+}
+
+/// A spoken menu two levels deep: greetings are text the host speaks with
+/// espeak-ng (rendered once, cached).
+const SPOKEN: [(&str, &str); 3] = [
+    ("spoken-main", "thank you for calling press one for billing press two for repairs"),
+    ("spoken-billing", "billing is closed today goodbye"),
+    ("spoken-repairs", "all repair lines are busy goodbye"),
+];
+
+/// Hosts the spoken menu on a new DID of `host`; its number.
+fn host_spoken_menu(host: &Server) -> String {
+    let leaf = |name: &str, text: &str| {
+        add_menu(host, json!({"name": name, "greeting_text": text, "timeout_ms": 8000, "repeat": 1, "options": []}))
+    };
+    let billing = leaf(SPOKEN[1].0, SPOKEN[1].1);
+    let repairs = leaf(SPOKEN[2].0, SPOKEN[2].1);
+    let main = add_menu(
+        host,
+        json!({"name": SPOKEN[0].0, "greeting_text": SPOKEN[0].1, "timeout_ms": 8000, "repeat": 2, "options": [
+            {"digit": "1", "action": "ivr", "target": billing.to_string()},
+            {"digit": "2", "action": "ivr", "target": repairs.to_string()},
+        ]}),
+    );
+    host_did(host, main)
+}
+
+fn spoken_tree_is_found(crawler: &Server, number: &str) -> Value {
+    crawl(crawler, number);
+    let tree = wait_for_menu(crawler, number, Duration::from_secs(120), |m| m["completed"] == json!(true));
+    let mut found = Vec::new();
+    nodes(&tree["menu"], &mut found);
+    let keys: Vec<&str> = found.iter().map(|n| n.0.as_str()).collect();
+    assert_eq!(keys, ["", "1", "2"], "{tree:#}");
+    tree
+}
+
+#[test]
+fn a_menu_spoken_by_text_to_speech_is_crawled() {
+    let Pair { host, crawler, known, .. } = pair(38800, &[]);
+    // The crawler knows these texts by the sound espeak-ng makes of them.
+    for (name, text) in SPOKEN {
+        speak(text, &known.join(format!("{name}.wav")));
+        std::fs::write(known.join(format!("{name}.txt")), text).unwrap();
+    }
+    let mut crawler = crawler;
+    crawler.restart(); // to load the new known prompts
+    let number = host_spoken_menu(&host);
+    let tree = spoken_tree_is_found(&crawler, &number);
+    assert_eq!(tree["menu"]["audio_text"], SPOKEN[0].1);
+    assert_eq!(tree["menu"]["children"][0]["audio_text"], SPOKEN[1].1);
+    assert_eq!(tree["menu"]["children"][1]["info"]["parent_text"], "press two for repairs");
+    // Each text was rendered once and cached, however many calls heard it.
+    let cached = std::fs::read_dir(host.dir().join("data/recordings/tts")).unwrap().count();
+    assert_eq!(cached, SPOKEN.len());
+}
+
+#[test]
+#[cfg_attr(not(vosk_en_model), ignore = "set VOXIDE_TEST_VOSK_EN_MODEL to an English vosk model directory to run it")]
+fn a_spoken_menu_is_crawled_with_an_english_model() {
+    let model = std::env::var("VOXIDE_TEST_VOSK_EN_MODEL").expect("VOXIDE_TEST_VOSK_EN_MODEL names a model");
+    let Pair { host, crawler, .. } = pair(39200, &[("VOXIDE_STT_VOSK_MODEL", model.as_str())]);
+    let number = host_spoken_menu(&host);
+    let tree = spoken_tree_is_found(&crawler, &number);
+    let text = tree["menu"]["audio_text"].as_str().unwrap();
+    assert!(text.contains("billing"), "{text}");
+}
+
+#[test]
+fn silence_a_hang_up_and_a_prompt_that_never_ends_fail_and_are_retried() {
+    let Pair { host, crawler, prompts, .. } = pair(
+        39600,
+        &[
+            ("VOXIDE_IVR_CRAWL_FIRST_SPEECH_TIMEOUT_SECS", "3"),
+            ("VOXIDE_IVR_CRAWL_MAX_PROMPT_SECS", "8"),
+            ("VOXIDE_IVR_CRAWL_MAX_ATTEMPTS", "2"),
+            ("VOXIDE_IVR_CRAWL_RETRY_BACKOFF_SECS", "1"),
+        ],
+    );
+    let silent = |secs: &str, out: &Path| {
+        let status = Command::new("sox")
+            .args(["-n", "-r", "8000", "-c", "1"])
+            .arg(out)
+            .args(["trim", "0", secs])
+            .status()
+            .expect("sox");
+        assert!(status.success());
+    };
+    silent("20", &prompts.join("quiet.wav"));
+    silent("0.2", &prompts.join("blip.wav"));
+    // Twenty seconds of talk with no pause long enough to end a prompt.
+    let talk: Vec<&str> = ["dir-welcome", "vm-options", "call-forwarding", "basic-pbx-ivr-main"].repeat(2);
+    let mut sox = Command::new("sox");
+    for p in &talk {
+        sox.arg(format!("{SOUNDS}/{p}.wav"));
+    }
+    assert!(sox.arg(prompts.join("endless.wav")).status().expect("sox").success());
+    let menu = |name: &str, file: &str, timeout: u32| {
+        add_menu(&host, json!({"name": name, "greeting_file": file, "timeout_ms": timeout, "repeat": 1, "options": []}))
+    };
+    let cases = [
+        (host_did(&host, menu("quiet", "quiet.wav", 30000)), "answered with silence"),
+        (host_did(&host, menu("hangs-up", "blip.wav", 1000)), "hung up before saying anything"),
+        (host_did(&host, menu("endless", "endless.wav", 30000)), "the prompt never ends"),
+    ];
+    for (number, _) in &cases {
+        crawl(&crawler, number);
+    }
+    let deadline = Instant::now() + Duration::from_secs(120);
+    for (number, reason) in &cases {
+        loop {
+            let rows = scans(&crawler, number);
+            if rows.len() == 2 && rows.iter().all(|(status, _)| status == "Failed") {
+                assert_eq!(rows.iter().map(|r| r.1).collect::<Vec<_>>(), [1, 2], "attempts 1 and 2");
+                break;
+            }
+            assert!(Instant::now() < deadline, "{number}: {rows:?}\n{}", crawler.log());
+            std::thread::sleep(Duration::from_millis(500));
+        }
+        let (_, menu) = crawler.get(&format!("/api/callmenu/?number={number}"));
+        assert_eq!(menu["completed"], json!(false), "{menu}");
+        assert!(crawler.log().contains(reason), "{number} failed with {reason:?}:\n{}", crawler.log());
+    }
+    // Two attempts was the policy: no third one comes.
+    std::thread::sleep(Duration::from_secs(7));
+    for (number, _) in &cases {
+        assert_eq!(scans(&crawler, number).len(), 2, "{number}");
+    }
+}
+
+#[test]
+fn a_crawl_cut_short_by_a_crash_resumes_after_the_restart_without_duplicates() {
+    // The host must outlive the test: a dropped server is killed.
+    let Pair { crawler, number, host: _host, .. } = pair(40000, &[]);
+    let mut crawler = crawler;
+    crawl(&crawler, &number);
+    // Some of the tree is heard, not all of it.
+    let partial = wait_for_menu(&crawler, &number, Duration::from_secs(120), |m| {
+        let mut found = Vec::new();
+        if m["menu"].is_object() {
+            nodes(&m["menu"], &mut found);
+        }
+        found.iter().filter(|n| !n.2.is_empty()).count() >= 3
+    });
+    assert_eq!(partial["completed"], json!(false));
+    crawler.restart(); // SIGKILL, then start again
+    let tree = wait_for_menu(&crawler, &number, Duration::from_secs(300), |m| m["completed"] == json!(true));
+    let mut found = Vec::new();
+    nodes(&tree["menu"], &mut found);
+    let mut keys: Vec<&str> = found.iter().map(|n| n.0.as_str()).collect();
+    keys.sort_unstable();
+    assert_eq!(keys, EXPECTED, "every node once: {tree:#}");
+    assert_eq!(tree["attempt"], 2, "the restart resumed the crawl as its second attempt");
+    let rows = scans(&crawler, &number);
+    assert_eq!(rows.last().map(|r| r.0.as_str()), Some("Processed"), "{rows:?}");
 }
