@@ -17,9 +17,10 @@ use crate::auth::Caller;
 use crate::originate::{makecall_bridge, seed_fail};
 use crate::{ApiError, AppState};
 
-/// `GET /api/makecall/?number=…`: crawls the number's menus. With
-/// `action=bridge` it is click-to-call instead (ring the caller's first
-/// extension, then dial the number).
+/// `GET /api/makecall/?number=…`: crawls the number's menus
+/// (`&business_name=` and `&retry_enabled=0|1` are kept with a number
+/// crawled for the first time). With `action=bridge` it is click-to-call
+/// instead (ring the caller's first extension, then dial the number).
 pub async fn makecall(
     State(state): State<AppState>,
     caller: Caller,
@@ -37,8 +38,18 @@ pub async fn makecall(
         Some("0") | Some("false") => false,
         Some(_) => return Err(ApiError::field("new", "Enter 0 (resume) or 1 (start over).")),
     };
+    let retry_enabled = match query.get("retry_enabled").map(String::as_str) {
+        None | Some("1") | Some("true") => true,
+        Some("0") | Some("false") => false,
+        Some(_) => return Err(ApiError::field("retry_enabled", "Enter 1 (retry failed crawls) or 0.")),
+    };
+    let business_name = query.get("business_name").map(|n| n.trim().to_string()).filter(|n| !n.is_empty());
+    if business_name.as_ref().is_some_and(|n| n.chars().count() > 128) {
+        return Err(ApiError::field("business_name", "Ensure this field has no more than 128 characters."));
+    }
+    let about = voxide_crawler::NewCrawl { business_name, retry_enabled };
     let crawler = state.crawler.as_ref().ok_or_else(|| ApiError::Unavailable("the crawler is not running".into()))?;
-    match crawler.start(caller.0.tenant_id, &number, fresh).await {
+    match crawler.start(caller.0.tenant_id, &number, fresh, &about).await {
         Ok(started) => Ok((
             StatusCode::OK,
             Json(json!({

@@ -38,6 +38,8 @@ pub struct Heard {
 const TICK: Duration = Duration::from_millis(100);
 /// Speech compared against a known prompt before pressing through it.
 const RECOGNISE_AFTER: Duration = Duration::from_millis(1500);
+/// The start of a menu compared with its latest audio to notice it repeating.
+const REPEAT_WINDOW: Duration = Duration::from_secs(3);
 /// After this much speech a level that matched nothing is no longer compared.
 const COMPARE_UNTIL_SECS: f32 = 5.0;
 
@@ -120,6 +122,12 @@ impl<'a> CrawlCall<'a> {
             let now = Instant::now().into_std();
             self.check(&ear, now)?;
             if ear.heard_speech() && ear.quiet_for(now) >= self.config.menu_silence {
+                return Ok(self.heard(&ear));
+            }
+            // An IVR that plays its menu again without a pause: the menu is
+            // over where it starts over.
+            if let Some(at) = ear.repeats_from(REPEAT_WINDOW) {
+                ear.cut_at(at);
                 return Ok(self.heard(&ear));
             }
         }

@@ -25,7 +25,7 @@ mod service;
 pub use call::CallFailure;
 pub use config::CrawlerConfig;
 pub use recognise::{Recognised, Recogniser};
-pub use service::{CrawlError, Crawler, Started};
+pub use service::{CrawlError, Crawler, NewCrawl, Started};
 
 pub use fingerprint::{Fingerprint, FingerprintError, PromptCache, fingerprint, matches, similarity};
 pub use options::{MenuOption, extract_options};

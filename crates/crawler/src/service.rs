@@ -45,6 +45,20 @@ pub enum CrawlError {
     Store(#[from] StoreError),
 }
 
+/// What a number crawled for the first time is stored with.
+#[derive(Debug, Clone)]
+pub struct NewCrawl {
+    pub business_name: Option<String>,
+    /// Failed attempts are tried again (up to the configured attempts).
+    pub retry_enabled: bool,
+}
+
+impl Default for NewCrawl {
+    fn default() -> Self {
+        NewCrawl { business_name: None, retry_enabled: true }
+    }
+}
+
 /// A crawl attempt that was started.
 #[derive(Debug, Clone)]
 pub struct Started {
@@ -63,12 +77,19 @@ impl Crawler {
     }
 
     /// Starts crawling `number` for `tenant_id`: from scratch when `fresh`,
-    /// else resuming the tree it has (seed 004's `new=0`).
-    pub async fn start(&self, tenant_id: i64, number: &str, fresh: bool) -> Result<Started, CrawlError> {
+    /// else resuming the tree it has (seed 004's `new=0`). A number crawled
+    /// for the first time gets `about`'s name and retry setting.
+    pub async fn start(
+        &self,
+        tenant_id: i64,
+        number: &str,
+        fresh: bool,
+        about: &NewCrawl,
+    ) -> Result<Started, CrawlError> {
         let store = &self.shared.store;
         let crawl = match store.crawl_by_number(tenant_id, number).await? {
             Some(c) => c,
-            None => store.create_crawl(tenant_id, number, None, true).await?,
+            None => store.create_crawl(tenant_id, number, about.business_name.as_deref(), about.retry_enabled).await?,
         };
         if self.is_running(crawl.id) {
             return Err(CrawlError::Running(number.to_string()));

@@ -310,10 +310,16 @@ fn text_of(name: &str) -> &'static str {
 fn the_crawler_finds_every_branch_of_a_hosted_three_level_menu_over_sip() {
     let Pair { host, crawler, number, .. } = pair(38000, &[]);
     let started = Instant::now();
-    let (status, body) = crawler.get(&format!("/api/makecall/?number={number}"));
+    let (status, body) = crawler.get(&format!("/api/makecall/?number={number}&business_name=Acme%20Supplies"));
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["status"], "success", "{body}");
     let tree = wait_for_menu(&crawler, &number, Duration::from_secs(240), |m| m["completed"] == json!(true));
+    assert_eq!(tree["business_name"], "Acme Supplies");
+    for (query, field) in [("retry_enabled=2", "retry_enabled"), ("new=x", "new"), ("number=", "number")] {
+        let (status, body) = crawler.get(&format!("/api/makecall/?number={number}&{query}"));
+        assert_eq!(status, 400, "{query}: {body}");
+        assert!(body.to_string().contains(field), "{query}: {body}");
+    }
     let took = started.elapsed();
     let mut found = Vec::new();
     nodes(&tree["menu"], &mut found);
