@@ -148,3 +148,33 @@ pub async fn record(
     let recording = state.switch.record(&uuid).await.ok_or(ApiError::NotFound)?;
     Ok(Json(json!({ "call_uuid": uuid, "status": "recording", "recording": recording })))
 }
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TransferBody {
+    to: Option<String>,
+}
+
+/// `POST /api/calls/{uuid}/transfer/ {"to": N}`: blind transfer. The
+/// caller is connected to `to` (an extension, a DID or an outside number,
+/// routed like a number the caller's tenant dialled) and the callee is
+/// hung up. Phones do the same with a REFER from the callee.
+pub async fn transfer(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(uuid): Path<String>,
+    ApiJson(body): ApiJson<TransferBody>,
+) -> Result<impl IntoResponse, ApiError> {
+    let to = body.to.unwrap_or_default();
+    if !voxide_switch::dialable(&to) {
+        return Err(ApiError::field("to", "Enter the extension or number to transfer the caller to."));
+    }
+    let call = visible(&state, &caller, &uuid).await?;
+    if call.status != "answered" {
+        return Err(ApiError::BadRequest("only an answered call can be transferred".into()));
+    }
+    match state.switch.transfer(&uuid, &to).await {
+        Ok(()) => Ok((StatusCode::ACCEPTED, Json(json!({ "call_uuid": uuid, "status": "transferring", "to": to })))),
+        Err(e) => Err(crate::originate::unplaced(e, "to")),
+    }
+}

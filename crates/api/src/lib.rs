@@ -121,6 +121,7 @@ pub fn router(state: AppState, options: &HttpOptions) -> Router {
         .route("/api/calls/{uuid}/dtmf", post(calls::dtmf))
         .route("/api/calls/{uuid}/play", post(calls::play))
         .route("/api/calls/{uuid}/record", post(calls::record))
+        .route("/api/calls/{uuid}/transfer", post(calls::transfer))
         .route("/api/makecall", get(crawler::makecall))
         .route("/api/makecall_submenu", get(crawler::makecall_submenu))
         .route("/api/apps", get(apps::list).post(apps::create))

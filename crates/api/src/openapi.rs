@@ -125,6 +125,12 @@ pub const ROUTES: &[RouteDoc] = &[
         true,
     ),
     r("post", "/api/calls/{uuid}/record/", "Start recording a call in progress", true),
+    r(
+        "post",
+        "/api/calls/{uuid}/transfer/",
+        "Blind transfer: connect the caller to {\"to\": N} and hang up the callee",
+        true,
+    ),
     r("post", "/api/sendsms/", "Send a text to an extension or a phone number (sms_to, sms_body, callback_url)", true),
     r("get", "/api/sms/", "List text messages, newest first (limit, offset)", true),
     r("get", "/api/sms/{id}/", "Get a text message and its delivery status", true),

@@ -73,6 +73,19 @@ pub(crate) fn seed_fail(status: StatusCode, number: &str, message: &str) -> (Sta
     (status, Json(json!({ "dial_number": number, "status": "fail", "call_uuid": null, "message": message })))
 }
 
+/// The API's answer to a call that could not be placed (or moved): the
+/// number's field (`field`) named when it cannot be reached.
+pub(crate) fn unplaced(e: OriginateError, field: &str) -> ApiError {
+    match e {
+        OriginateError::NoRoute(_) | OriginateError::TargetOffline(_) => ApiError::field(field, e.to_string()),
+        OriginateError::NoSuchCall => ApiError::NotFound,
+        OriginateError::NoMedia | OriginateError::NotRunning => ApiError::Unavailable(e.to_string()),
+        OriginateError::DeviceOffline | OriginateError::UnknownDevice(_) | OriginateError::Invalid(_) => {
+            ApiError::BadRequest(e.to_string())
+        }
+    }
+}
+
 /// 503 when the switch cannot take calls now; 400 when this one cannot be placed.
 fn unplaced_status(e: &OriginateError) -> StatusCode {
     match e {
@@ -122,11 +135,8 @@ pub async fn create(
     };
     let placed = place(&state, caller.0.tenant_id, &from, &to, body.caller_id, body.status_callback).await.map_err(
         |e| match e {
-            OriginateError::DeviceOffline => ApiError::BadRequest(e.to_string()),
             OriginateError::UnknownDevice(_) => ApiError::field("from", format!("No extension {from}.")),
-            OriginateError::NoRoute(_) | OriginateError::TargetOffline(_) => ApiError::field("to", e.to_string()),
-            OriginateError::Invalid(_) => ApiError::BadRequest(e.to_string()),
-            OriginateError::NoMedia | OriginateError::NotRunning => ApiError::Unavailable(e.to_string()),
+            e => unplaced(e, "to"),
         },
     )?;
     let message = format!("Ringing {from}; {to} is dialled when it answers.");

@@ -135,7 +135,8 @@ pub(crate) struct Call {
     formats: Option<media::Formats>,
     /// What A was given in the switch's own early-media 183, if it was.
     early_a: Option<voxide_sdp::LegFormat>,
-    /// The switch answered A's INVITE itself (a hosted menu).
+    /// A's INVITE has its 2xx from the switch itself (a hosted menu), or
+    /// from a B that was since transferred away.
     answered_here: bool,
     session_deadline: Option<Instant>,
     pending: Vec<Pending>,

@@ -92,6 +92,15 @@ pub enum Command {
         digit: char,
         duration_ms: u32,
     },
+    /// `side` asked, with a REFER (RFC 3515), for the other side to be
+    /// transferred to `to` (the Refer-To URI's user part). The REFER was
+    /// accepted (202); the driver routes `to` and calls
+    /// [`B2bua::transfer`].
+    TransferAsked {
+        call: u64,
+        side: Side,
+        to: String,
+    },
     /// Play digits to `side` as RFC 4733 events through the relay.
     SendDigits {
         call: u64,
@@ -247,6 +256,23 @@ impl B2bua {
         let dialled = !out.is_empty();
         self.absorb(id, out);
         dialled
+    }
+
+    /// Blind transfer of A: B is hung up and `targets` are dialled in its
+    /// place, shown `caller_id`; A hears nothing of it but the new party.
+    /// False when the call is not connected.
+    pub fn transfer(&mut self, now: Instant, id: u64, targets: Vec<Target>, caller_id: &str) -> bool {
+        let Some(call) = self.calls.get_mut(&id) else { return false };
+        let old_b = call.b.call_id.clone();
+        let out = call.transfer_a(now, &self.config, targets, caller_id);
+        if out.is_empty() {
+            return false;
+        }
+        // The old B's dialog is over: its requests now get 481.
+        self.by_call_id.remove(&old_b);
+        self.by_call_id.insert(call.b.call_id.clone(), id);
+        self.absorb(id, out);
+        true
     }
 
     /// Places a call from the switch: rings A, then does what `then` says.

@@ -16,6 +16,7 @@ mod hosted;
 mod messages;
 mod originate;
 mod timers;
+mod transfer;
 
 use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};

@@ -59,6 +59,7 @@ pub(crate) enum CallRequest {
     Dial { request: DialRequest, reply: oneshot::Sender<Result<CallSession, OriginateError>> },
     Bridge { uuid: String, to: String, reply: oneshot::Sender<Result<(), OriginateError>> },
     StopPlaying { uuid: String, side: CallSide },
+    Transfer { uuid: String, to: String, reply: oneshot::Sender<Result<(), OriginateError>> },
 }
 
 impl Driver {
@@ -112,6 +113,9 @@ impl Driver {
             }
             CallRequest::Bridge { uuid, to, reply } => {
                 let _ = reply.send(self.bridge(&uuid, &to));
+            }
+            CallRequest::Transfer { uuid, to, reply } => {
+                let _ = reply.send(self.transfer(&uuid, &to));
             }
             CallRequest::StopPlaying { uuid, side } => {
                 if let Some(c) = self.call_id(&uuid).and_then(|id| self.calls.get(&id)) {

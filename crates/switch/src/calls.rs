@@ -367,6 +367,7 @@ impl Driver {
                     }
                 }
                 Command::Ended { call, cause } => self.call_ended(call, cause),
+                Command::TransferAsked { call, to, .. } => self.transfer_asked(call, &to),
             }
         }
     }

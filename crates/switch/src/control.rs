@@ -91,6 +91,13 @@ impl SwitchControl {
         self.ask(|reply| CallRequest::Bridge { uuid, to, reply }).await.unwrap_or(Err(OriginateError::NotRunning))
     }
 
+    /// Blind transfer: the caller of `uuid` is connected to `to` instead of
+    /// the callee, who is hung up.
+    pub async fn transfer(&self, uuid: &str, to: &str) -> Result<(), OriginateError> {
+        let (uuid, to) = (uuid.to_string(), to.to_string());
+        self.ask(|reply| CallRequest::Transfer { uuid, to, reply }).await.unwrap_or(Err(OriginateError::NotRunning))
+    }
+
     /// Stops the prompt playing to one side of a call (a caller pressed a key).
     pub fn stop_playing(&self, uuid: &str, side: CallSide) {
         let _ = self.calls.send(CallRequest::StopPlaying { uuid: uuid.to_string(), side });

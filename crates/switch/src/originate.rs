@@ -60,6 +60,9 @@ pub enum OriginateError {
     /// The switch has stopped.
     #[error("the switch is not running")]
     NotRunning,
+    /// No call in progress has that UUID (or it cannot take this now).
+    #[error("no such call in progress")]
+    NoSuchCall,
 }
 
 impl Driver {

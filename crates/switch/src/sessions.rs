@@ -95,6 +95,29 @@ impl Driver {
     /// Bridges a call the switch talks to alone (a hosted menu's caller, a
     /// parked call) to `to`, routed like a number its tenant dialled.
     pub(crate) fn bridge(&mut self, uuid: &str, to: &str) -> Result<(), OriginateError> {
+        let (id, targets, caller_id) = self.redirect(uuid, to)?;
+        self.b2bua.bridge(Instant::now(), id, targets, &caller_id).then_some(()).ok_or(OriginateError::NoSuchCall)
+    }
+
+    /// Blind transfer: the caller of call `uuid` is connected to `to`
+    /// instead of the callee, who is hung up.
+    pub(crate) fn transfer(&mut self, uuid: &str, to: &str) -> Result<(), OriginateError> {
+        let (id, targets, caller_id) = self.redirect(uuid, to)?;
+        tracing::info!(call_uuid = %uuid, %to, "blind transfer");
+        self.b2bua.transfer(Instant::now(), id, targets, &caller_id).then_some(()).ok_or(OriginateError::NoSuchCall)
+    }
+
+    /// A REFER asked for the caller of call `id` to be transferred to `to`.
+    pub(crate) fn transfer_asked(&mut self, id: u64, to: &str) {
+        let Some(uuid) = self.calls.get(&id).map(|c| c.uuid.clone()) else { return };
+        if let Err(e) = self.transfer(&uuid, to) {
+            tracing::warn!(call_uuid = %uuid, %to, cause = %e, "transfer asked for by REFER not possible");
+        }
+    }
+
+    /// Call `uuid`'s id, where `to` rings for its tenant, and the caller ID
+    /// the new party is shown (the caller's).
+    fn redirect(&self, uuid: &str, to: &str) -> Result<(u64, Vec<Target>, String), OriginateError> {
         if !dialable(to) {
             return Err(OriginateError::Invalid(to.to_string()));
         }
@@ -103,15 +126,11 @@ impl Driver {
             .iter()
             .find(|(_, c)| c.uuid == uuid)
             .map(|(id, c)| (*id, c.tenant_id, c.from.clone()))
-            .ok_or(OriginateError::NotRunning)?;
+            .ok_or(OriginateError::NoSuchCall)?;
         let (targets, _, _) = self.targets_of(tenant_id, to)?;
         let realm = self.directory.realm_of_tenant(tenant_id).unwrap_or_default();
         let shown = if dialable(&from) { from } else { "voxide".to_string() };
-        if self.b2bua.bridge(Instant::now(), id, targets, &format!("<sip:{shown}@{realm}>")) {
-            Ok(())
-        } else {
-            Err(OriginateError::NotRunning)
-        }
+        Ok((id, targets, format!("<sip:{shown}@{realm}>")))
     }
 
     /// Where `to` rings for a call of `tenant_id`: the targets, the

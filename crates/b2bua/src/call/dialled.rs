@@ -153,6 +153,27 @@ impl Call {
         self.dial_b(now, cfg, targets)
     }
 
+    /// Blind transfer of A (see [`crate::B2bua::transfer`]).
+    pub(crate) fn transfer_a(
+        &mut self,
+        now: Instant,
+        cfg: &B2buaConfig,
+        targets: Vec<Target>,
+        caller_id: &str,
+    ) -> Vec<Command> {
+        if self.state != State::Confirmed || targets.is_empty() || !self.has_dialog(Side::A) {
+            return Vec::new();
+        }
+        let mut out = self.bye(cfg, Side::B);
+        // A keeps what it agreed to; the relay transcodes for the new B.
+        self.a_settled = self.formats.map(|f| f.a).or(self.a_settled);
+        self.answered_here = true;
+        self.pending.clear();
+        self.b = Dialled::new(caller_id, &voxide_sip::response::random_token(), Vec::new());
+        out.extend(self.dial_b(now, cfg, targets));
+        out
+    }
+
     /// Whether A's dialog is up without waiting for B: the switch dialled
     /// A, or answered A's INVITE itself.
     pub(crate) fn a_is_up(&self) -> bool {

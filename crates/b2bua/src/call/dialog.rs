@@ -59,6 +59,9 @@ impl Call {
             out.extend(self.end(now, HangupCause::NormalClearing));
             return (true, out);
         }
+        if req.method == Method::Refer && from == Side::B && self.state == State::Confirmed {
+            return (true, self.on_refer(cfg, key, &req));
+        }
         if req.method == Method::Info
             && let Some(digit) = info_digit(&req)
         {
@@ -145,6 +148,36 @@ impl Call {
         } else {
             out.extend(self.relay_request(cfg, from, key, req, flow));
         }
+        out
+    }
+
+    /// B asks for A to be transferred (RFC 3515): accepted with 202, and B
+    /// is told at once that the transfer is the switch's to do (a NOTIFY
+    /// ending the implicit subscription with `200 OK`); B is hung up when
+    /// the new party is dialled. A Refer-To that names no user gets 400.
+    fn on_refer(&mut self, cfg: &B2buaConfig, key: TransactionKey, req: &Request) -> Vec<Command> {
+        let refer_to = build::other_header(&req.headers, "refer-to").or_else(|| build::other_header(&req.headers, "r"));
+        let to = refer_to.map(voxide_sip::values::uri_part).and_then(voxide_sip::values::uri_user);
+        let Some(to) = to.map(str::to_string).filter(|t| !t.is_empty()) else {
+            let mut r = voxide_sip::response_to(req, 400, "");
+            voxide_sip::response::add_header(
+                &mut r,
+                rsip::Header::Other("Warning".into(), "399 voxide \"Refer-To names no number\"".into()),
+            );
+            return vec![Command::Respond { key, response: r }];
+        };
+        let mut out = vec![Command::Respond { key, response: voxide_sip::response_to(req, 202, "") }];
+        let branch = build::new_branch();
+        let extra = vec![
+            ("Event".to_string(), "refer".to_string()),
+            ("Subscription-State".to_string(), "terminated;reason=noresource".to_string()),
+        ];
+        let body = Some(("message/sipfrag;version=2.0".to_string(), b"SIP/2.0 200 OK\r\n".to_vec()));
+        if let Some((request, flow)) = self.in_dialog(cfg, Side::B, "NOTIFY", &branch, extra, body) {
+            self.fresh_branches.push(branch);
+            out.push(Command::Request { flow, request });
+        }
+        out.push(Command::TransferAsked { call: self.id, side: Side::B, to });
         out
     }
 
