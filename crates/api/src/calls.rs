@@ -149,6 +149,18 @@ pub async fn record(
     Ok(Json(json!({ "call_uuid": uuid, "status": "recording", "recording": recording })))
 }
 
+/// `DELETE /api/calls/{uuid}/record/`: stops recording; the file is
+/// complete and stays linked to the call's CDR. 404 when not recording.
+pub async fn stop_recording(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(uuid): Path<String>,
+) -> Result<impl IntoResponse, ApiError> {
+    visible(&state, &caller, &uuid).await?;
+    let recording = state.switch.stop_recording(&uuid).await.ok_or(ApiError::NotFound)?;
+    Ok(Json(json!({ "call_uuid": uuid, "status": "stopped", "recording": recording })))
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TransferBody {

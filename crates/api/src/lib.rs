@@ -120,7 +120,7 @@ pub fn router(state: AppState, options: &HttpOptions) -> Router {
         .route("/api/calls/{uuid}", get(calls::get).delete(calls::hangup))
         .route("/api/calls/{uuid}/dtmf", post(calls::dtmf))
         .route("/api/calls/{uuid}/play", post(calls::play))
-        .route("/api/calls/{uuid}/record", post(calls::record))
+        .route("/api/calls/{uuid}/record", post(calls::record).delete(calls::stop_recording))
         .route("/api/calls/{uuid}/transfer", post(calls::transfer))
         .route("/api/makecall", get(crawler::makecall))
         .route("/api/makecall_submenu", get(crawler::makecall_submenu))

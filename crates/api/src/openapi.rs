@@ -125,6 +125,7 @@ pub const ROUTES: &[RouteDoc] = &[
         true,
     ),
     r("post", "/api/calls/{uuid}/record/", "Start recording a call in progress", true),
+    r("delete", "/api/calls/{uuid}/record/", "Stop recording a call; the file stays with its CDR", true),
     r(
         "post",
         "/api/calls/{uuid}/transfer/",

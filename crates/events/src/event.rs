@@ -53,6 +53,12 @@ pub enum EventKind {
     /// A binding was removed or expired.
     #[serde(rename = "registration.down")]
     RegistrationDown,
+    /// A text arrived for the tenant (from a phone or from the carrier).
+    #[serde(rename = "sms.received")]
+    SmsReceived,
+    /// A text's status changed (queued, sent, delivered, failed).
+    #[serde(rename = "sms.status")]
+    SmsStatus,
     /// Events `data.from..=data.to` of the tenant were lost to this client:
     /// they left the bounded buffer before it could read them.
     #[serde(rename = "gap")]
@@ -74,6 +80,8 @@ impl EventKind {
             EventKind::CallHangup => "call.hangup",
             EventKind::RegistrationUp => "registration.up",
             EventKind::RegistrationDown => "registration.down",
+            EventKind::SmsReceived => "sms.received",
+            EventKind::SmsStatus => "sms.status",
             EventKind::Gap => "gap",
         }
     }

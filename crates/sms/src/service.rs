@@ -16,7 +16,7 @@ use voxide_store::{NewSms, SmsDirection, SmsRow, SmsStatus, Store, StoreError};
 use voxide_switch::{InboundText, OutgoingText, SwitchControl, TextOutcome};
 
 use crate::route::{Route, route, sender_number};
-use voxide_events::{RetryPolicy, Webhooks};
+use voxide_events::{EventKind, RetryPolicy, Webhooks};
 
 /// Sender a phone sees on a text from the API when the tenant has no
 /// number of its own.
@@ -219,6 +219,8 @@ impl SmsService {
     /// delivered.
     fn received(&self, row: SmsRow) {
         tracing::info!(sms_id = row.id, from = %row.sms_from, to = %row.sms_to, "text received");
+        let event = json!({ "id": row.id, "from": row.sms_from, "to": row.sms_to, "text": row.body });
+        self.inner.switch.events().publish(row.tenant_id, EventKind::SmsReceived, None, event);
         if let Some(url) = self.inner.config.inbound_callback.clone() {
             let body = json!({ "from": row.sms_from, "to": row.sms_to, "text": row.body });
             let hooks = self.inner.hooks.clone();
@@ -280,6 +282,11 @@ impl SmsService {
         };
         if changed {
             tracing::info!(sms_id = id, %status, error = error.unwrap_or(""), "text status");
+            let event = json!({
+                "id": row.id, "status": row.status.as_str(), "direction": row.direction.as_str(),
+                "from": row.sms_from, "to": row.sms_to, "error": error,
+            });
+            self.inner.switch.events().publish(row.tenant_id, EventKind::SmsStatus, None, event);
             if let Some(url) = row.callback_url.clone() {
                 let body = status_body(&row);
                 let hooks = self.inner.hooks.clone();

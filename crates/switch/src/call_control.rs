@@ -59,6 +59,7 @@ pub(crate) enum CallRequest {
     Dial { request: DialRequest, reply: oneshot::Sender<Result<CallSession, OriginateError>> },
     Bridge { uuid: String, to: String, reply: oneshot::Sender<Result<(), OriginateError>> },
     StopPlaying { uuid: String, side: CallSide },
+    StopRecording { uuid: String, reply: oneshot::Sender<Option<String>> },
     Transfer { uuid: String, to: String, reply: oneshot::Sender<Result<(), OriginateError>> },
 }
 
@@ -116,6 +117,15 @@ impl Driver {
             }
             CallRequest::Transfer { uuid, to, reply } => {
                 let _ = reply.send(self.transfer(&uuid, &to));
+            }
+            CallRequest::StopRecording { uuid, reply } => {
+                let call = self.call_id(&uuid).and_then(|id| self.calls.get_mut(&id));
+                let recording = call.and_then(|c| {
+                    c.relay.stop_recording();
+                    // The file stays linked to the call's CDR.
+                    c.recording.clone()
+                });
+                let _ = reply.send(recording);
             }
             CallRequest::StopPlaying { uuid, side } => {
                 if let Some(c) = self.call_id(&uuid).and_then(|id| self.calls.get(&id)) {

@@ -103,6 +103,12 @@ impl SwitchControl {
         let _ = self.calls.send(CallRequest::StopPlaying { uuid: uuid.to_string(), side });
     }
 
+    /// Stops recording a call; the recording's `/api/media/…` path (`None`
+    /// when the call is gone or was not recorded).
+    pub async fn stop_recording(&self, uuid: &str) -> Option<String> {
+        self.ask(|reply| CallRequest::StopRecording { uuid: uuid.to_string(), reply }).await.flatten()
+    }
+
     /// Records a call from now on; its `/api/media/…` path.
     pub async fn record(&self, uuid: &str) -> Option<String> {
         self.ask(|reply| CallRequest::Record { uuid: uuid.to_string(), reply }).await.flatten()

@@ -105,6 +105,17 @@ fn a_live_call_is_listed_sent_digits_played_a_prompt_recorded_and_hung_up() {
     assert_eq!(status, 200, "{body}");
     let recording = body["recording"].as_str().unwrap().to_string();
     std::thread::sleep(Duration::from_millis(1000));
+    let stopped = server.request(Method::DELETE, &format!("/api/calls/{uuid}/record/")).send().unwrap();
+    assert_eq!(stopped.status().as_u16(), 200);
+    let stopped: Value = stopped.json().unwrap();
+    assert_eq!(stopped["recording"].as_str(), Some(recording.as_str()), "{stopped}");
+    let file = server.dir().join("data/recordings").join(recording.trim_start_matches("/api/media/"));
+    let stopped_len = std::fs::metadata(&file).unwrap().len();
+    // The file is complete (a valid WAV of about a second) and grows no more.
+    let secs = (stopped_len as f64 - 44.0) / 16000.0;
+    assert!((0.6..1.6).contains(&secs), "{secs} s recorded");
+    std::thread::sleep(Duration::from_millis(600));
+    assert_eq!(std::fs::metadata(&file).unwrap().len(), stopped_len, "not recording any more");
 
     let response = server.request(Method::DELETE, &format!("/api/calls/{uuid}/")).send().unwrap();
     assert_eq!(response.status().as_u16(), 204);

@@ -286,6 +286,19 @@ fn a_phone_texts_another_extension_and_the_inbound_callback_hears_of_it() {
     let stored = &list[0];
     assert_eq!((stored["direction"].as_str(), stored["sms_from"].as_str()), (Some("in"), Some("1001")), "{list}");
     wait_status(&s, &stored["id"], "delivered");
+    // Live events: the text arrived, then was delivered.
+    let events = s.events_since(1, 0);
+    let texts: Vec<(&str, &Value)> = events
+        .iter()
+        .filter(|e| e["kind"].as_str().is_some_and(|k| k.starts_with("sms.")))
+        .map(|e| (e["kind"].as_str().unwrap_or_default(), &e["data"]))
+        .collect();
+    assert_eq!(texts[0].0, "sms.received", "{events:?}");
+    assert_eq!(texts[0].1["text"], "Meeting moved to 3pm");
+    assert!(
+        texts.iter().any(|(k, d)| *k == "sms.status" && d["status"] == "delivered" && d["id"] == stored["id"]),
+        "{texts:?}"
+    );
     sender.quit();
     receiver.quit();
 }

@@ -118,6 +118,8 @@ enum Command {
         path: std::path::PathBuf,
         leg: Option<Leg>,
     },
+    /// Finish the recording (the file stays complete and playable).
+    StopRecording,
     /// Stop; report the recording's length.
     Close {
         done: tokio::sync::oneshot::Sender<Option<f64>>,
@@ -239,6 +241,11 @@ impl Relay {
         let _ = self.commands.send(Command::Listen { sink });
     }
 
+    /// Ends the recording in progress, if any; the file is complete.
+    pub fn stop_recording(&self) {
+        let _ = self.commands.send(Command::StopRecording);
+    }
+
     /// Records both legs, mixed, to `path` (a WAV file) from now on.
     pub fn record(&self, path: std::path::PathBuf) {
         let _ = self.commands.send(Command::Record { path, leg: None });
@@ -350,6 +357,11 @@ async fn run(
                     Ok(r) => st.recorder = Some(r),
                     Err(e) => tracing::warn!(path = %path.display(), cause = %e, "cannot record call"),
                 },
+                Some(Command::StopRecording) => {
+                    if let Some(Err(e)) = st.recorder.take().map(|r| r.finish()) {
+                        tracing::warn!(cause = %e, "recording not finished cleanly");
+                    }
+                }
                 Some(Command::Close { done }) => {
                     if let Some(l) = st.listener.take() {
                         l.finish(|i, e| report(i, forward::Heard::Speech(e)));
