@@ -111,9 +111,22 @@ pub struct Args {
     /// No progress lines on stderr.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Soak: keep placing calls at --rate up to --concurrency for this many
+    /// minutes (--calls is ignored), sampling the switch's RSS; the run
+    /// passes only if memory stays flat. Needs --switch-pid.
+    #[arg(long, default_value_t = 0.0)]
+    pub soak_minutes: f64,
+    /// Seconds between RSS samples of a soak run.
+    #[arg(long, default_value_t = 60)]
+    pub rss_every_secs: u64,
 }
 
 impl Args {
+    /// Calls to place: unbounded in a soak run.
+    pub fn call_limit(&self) -> u64 {
+        if self.soak_minutes > 0.0 { u64::MAX } else { self.calls }
+    }
+
     pub fn media(&self) -> bool {
         !self.no_rtp
     }
@@ -133,6 +146,12 @@ impl Args {
             "give --password for existing extensions, or --create-users"
         );
         anyhow::ensure!(!self.create_users || self.token.is_some(), "--create-users needs --token");
+        anyhow::ensure!(
+            self.soak_minutes.is_finite() && self.soak_minutes >= 0.0,
+            "--soak-minutes must be 0 (off) or more"
+        );
+        anyhow::ensure!(self.soak_minutes == 0.0 || self.switch_pid.is_some(), "--soak-minutes needs --switch-pid");
+        anyhow::ensure!(self.rss_every_secs > 0, "--rss-every-secs must be positive");
         Ok(())
     }
 

@@ -31,6 +31,7 @@ mod report;
 mod rtp;
 mod run;
 mod sipmsg;
+mod soak;
 mod sysstat;
 mod ua;
 

@@ -113,6 +113,16 @@ pub struct Report {
     pub loadgen: Loadgen,
     pub host: Option<Host>,
     pub sip: Sip,
+    /// A soak run's RSS samples and whether memory stayed flat.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub soak: Option<Soak>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Soak {
+    pub minutes: f64,
+    pub verdict: Option<crate::soak::Verdict>,
+    pub rss: crate::soak::RssSeries,
 }
 
 /// Trouble on our SIP sockets.
@@ -209,11 +219,18 @@ impl Report {
         let placing = t.placing_secs(args.rate);
         let switch = Switch::measure(watch, c.placed, c.talk_secs, c.max_active);
         let own_cpu = own_cpu(watch);
+        let soak = (args.soak_minutes > 0.0).then(|| Soak {
+            minutes: args.soak_minutes,
+            verdict: watch.soak.verdict(),
+            rss: watch.soak.clone(),
+        });
+        let soak_ok = soak.as_ref().is_none_or(|s| s.verdict.as_ref().is_some_and(|v| v.flat));
         let passed = c.failed == 0
             && t.unfinished == 0
-            && c.placed == args.calls
+            && (soak.is_some() || c.placed == args.calls)
             && t.registered == users
-            && loss.loss_pct <= args.max_loss;
+            && loss.loss_pct <= args.max_loss
+            && soak_ok;
         Report {
             passed,
             users,
@@ -246,6 +263,7 @@ impl Report {
             host: Host::measure(watch, switch.as_ref().map_or(0.0, |s| s.cpu_secs), own_cpu),
             switch,
             sip: Sip { bad_datagrams: c.bad_sip, send_errors: c.sip_send_errors },
+            soak,
         }
     }
 
@@ -277,6 +295,24 @@ impl Report {
             rows.extend(s.rows("switch cpu", "switch rss"));
         }
         rows.extend(machine_rows(&self.loadgen, self.host.as_ref()));
+        if let Some(s) = &self.soak {
+            rows.push((
+                "soak",
+                match &s.verdict {
+                    Some(v) => format!(
+                        "{:.0} min, {} RSS samples: {:.0} → {:.0} KiB ({:+.1} %, {:+.0} KiB/h) {}",
+                        s.minutes,
+                        v.samples,
+                        v.warm_rss_kb,
+                        v.late_rss_kb,
+                        v.growth_pct,
+                        v.slope_kb_per_hour,
+                        if v.flat { "flat" } else { "GROWING" }
+                    ),
+                    None => format!("{:.0} min: too few RSS samples to judge", s.minutes),
+                },
+            ));
+        }
         rows.push(("result", if self.passed { "PASS".into() } else { "FAIL".into() }));
         render(&rows)
     }

@@ -35,6 +35,8 @@ pub struct Watch {
     /// Our RTP sockets' ports, and their receive-buffer drops at the end.
     pub rtp_ports: Vec<u16>,
     pub own_drops: u64,
+    /// The switch's RSS every --rss-every-secs of a soak run.
+    pub soak: crate::soak::RssSeries,
 }
 
 impl Watch {
@@ -98,6 +100,9 @@ pub async fn run(args: &Args, users: &[(String, String)]) -> anyhow::Result<(Eng
     }
 
     let mut watch = Watch { pid: args.switch_pid, rtp_ports, ..Watch::default() };
+    let calls = args.call_limit();
+    let soak = Duration::from_secs_f64(args.soak_minutes * 60.0);
+    let mut next_rss = clock;
     let mut timings = Timings::default();
     let mut progress = Progress::new(args.quiet);
     let mut rtp_tick = tokio::time::interval(Duration::from_millis(20 / PHASES as u64));
@@ -112,7 +117,7 @@ pub async fn run(args: &Args, users: &[(String, String)]) -> anyhow::Result<(Eng
     flush(&mut engine, &sip, args.sip);
 
     loop {
-        let calling = stage == Stage::Calling && engine.counters.placed < args.calls;
+        let calling = stage == Stage::Calling && engine.counters.placed < calls;
         let wake = [engine.next_deadline(), calling.then_some(next_call)].into_iter().flatten().min();
         let wake = wake.unwrap_or_else(|| Instant::now() + Duration::from_secs(1));
         tokio::select! {
@@ -132,7 +137,18 @@ pub async fn run(args: &Args, users: &[(String, String)]) -> anyhow::Result<(Eng
             }
             _ = second.tick() => {
                 if stage == Stage::Calling {
-                    watch.sample();
+                    let sample = watch.sample();
+                    let now = Instant::now();
+                    if !soak.is_zero() && now >= next_rss {
+                        next_rss = now + Duration::from_secs(args.rss_every_secs);
+                        let secs = timings.calls_start.map_or(0.0, |s| now.duration_since(s).as_secs_f64());
+                        if let Some(s) = sample {
+                            watch.soak.push(secs, s.rss_kb, engine.active_calls() as usize);
+                            if !args.quiet {
+                                eprintln!("soak {:>6.0} s  rss {:>8} KiB  active {}", secs, s.rss_kb, engine.active_calls());
+                            }
+                        }
+                    }
                 }
                 progress.line(clock.elapsed(), &engine, users.len());
             }
@@ -142,7 +158,9 @@ pub async fn run(args: &Args, users: &[(String, String)]) -> anyhow::Result<(Eng
             engine.register_more(now, args.register_window as usize);
         }
         if stage == Stage::Calling {
-            while engine.counters.placed < args.calls && engine.active_calls() < args.concurrency && now >= next_call {
+            let soaking = !soak.is_zero() && timings.calls_start.is_some_and(|s| now.duration_since(s) < soak);
+            let more = if soak.is_zero() { engine.counters.placed < calls } else { soaking };
+            while more && engine.active_calls() < args.concurrency && now >= next_call {
                 engine.place_call(now);
                 timings.first_call.get_or_insert(now);
                 timings.last_call = Some(now);
@@ -161,13 +179,14 @@ pub async fn run(args: &Args, users: &[(String, String)]) -> anyhow::Result<(Eng
                 watch.mark(0);
                 timings.calls_start = Some(now);
                 next_call = now;
-                let placing = args.calls as f64 / args.rate;
+                let placing = if soak.is_zero() { args.calls as f64 / args.rate } else { soak.as_secs_f64() };
                 let budget = placing + args.hold_secs + 2.0 * args.setup_timeout_secs as f64 + 30.0;
                 stage_end = now + Duration::from_secs_f64(budget);
                 stage = Stage::Calling;
             }
             Stage::Calling
-                if (engine.counters.placed >= args.calls && engine.active_calls() == 0) || now >= stage_end =>
+                if (placed_all(&engine, calls, soak, &timings, now) && engine.active_calls() == 0)
+                    || now >= stage_end =>
             {
                 watch.mark(1);
                 timings.calls_end = Some(now);
@@ -183,6 +202,16 @@ pub async fn run(args: &Args, users: &[(String, String)]) -> anyhow::Result<(Eng
     }
     timings.wall_secs = clock.elapsed().as_secs_f64();
     Ok((engine, timings, watch))
+}
+
+/// Whether the call phase has placed what it will: `calls` calls, or, in
+/// a soak run, until the soak time is over.
+fn placed_all(engine: &Engine, calls: u64, soak: Duration, timings: &Timings, now: Instant) -> bool {
+    if soak.is_zero() {
+        engine.counters.placed >= calls
+    } else {
+        timings.calls_start.is_some_and(|s| now.duration_since(s) >= soak)
+    }
 }
 
 fn flush(engine: &mut Engine, sip: &[Rc<UdpSocket>], switch: SocketAddr) {
