@@ -79,6 +79,7 @@ pub(crate) fn unplaced(e: OriginateError, field: &str) -> ApiError {
     match e {
         OriginateError::NoRoute(_) | OriginateError::TargetOffline(_) => ApiError::field(field, e.to_string()),
         OriginateError::NoSuchCall => ApiError::NotFound,
+        OriginateError::Busy => ApiError::BadRequest(e.to_string()),
         OriginateError::NoMedia | OriginateError::NotRunning => ApiError::Unavailable(e.to_string()),
         OriginateError::DeviceOffline | OriginateError::UnknownDevice(_) | OriginateError::Invalid(_) => {
             ApiError::BadRequest(e.to_string())

@@ -138,6 +138,8 @@ pub(crate) struct Call {
     /// A's INVITE has its 2xx from the switch itself (a hosted menu), or
     /// from a B that was since transferred away.
     answered_here: bool,
+    /// B's REFER awaits its outcome (the NOTIFY that ends it).
+    refer_pending: bool,
     session_deadline: Option<Instant>,
     pending: Vec<Pending>,
     ended_at: Option<Instant>,
@@ -168,6 +170,7 @@ impl Call {
             formats: None,
             early_a: None,
             answered_here: false,
+            refer_pending: false,
             session_deadline: None,
             pending: Vec::new(),
             ended_at: None,
@@ -316,7 +319,9 @@ impl Call {
         cancel: &Request,
     ) -> Vec<Command> {
         let mut out = vec![Command::Respond { key, response: voxide_sip::response_to(cancel, 200, &self.a.local_tag) }];
-        if self.state == State::Ringing {
+        // A late CANCEL for an INVITE answered long ago (the switch is now
+        // ringing a transfer or bridge target) changes nothing.
+        if self.state == State::Ringing && !self.a_is_up() {
             out.extend(self.cancel_forks(cfg, Side::B));
             out.extend(self.fail_a(cfg, HangupCause::OriginatorCancel, now));
         }

@@ -275,6 +275,16 @@ impl B2bua {
         true
     }
 
+    /// Tells the callee whose REFER could not be carried out why (`status`,
+    /// e.g. `404 Not Found`); the call goes on as it was.
+    pub fn transfer_refused(&mut self, id: u64, status: &str) {
+        let out = match self.calls.get_mut(&id) {
+            Some(call) => call.refer_refused(&self.config, status),
+            None => return,
+        };
+        self.absorb(id, out);
+    }
+
     /// Places a call from the switch: rings A, then does what `then` says.
     pub fn originate(&mut self, now: Instant, originate: Originate) {
         let id = originate.id;

@@ -147,6 +147,9 @@ impl<'a> CrawlCall<'a> {
         let enough = known.map_or(RECOGNISE_AFTER, |p| {
             RECOGNISE_AFTER.min(Duration::from_millis(u64::from(p.duration_ms()).saturating_sub(100)))
         });
+        // Speech already compared with the known print, so each quarter
+        // second of new speech is compared once.
+        let mut compared = 0.0f32;
         loop {
             let now = Instant::now();
             match self.next(now + TICK).await {
@@ -160,11 +163,17 @@ impl<'a> CrawlCall<'a> {
             if let Some(print) = known
                 && secs >= enough.as_secs_f32()
                 && secs <= COMPARE_UNTIL_SECS
-                && matches(&fingerprint(ear.prompt(), RATE), print)
+                && secs >= compared + 0.25
             {
-                return Ok(());
+                compared = secs;
+                if matches(&fingerprint(ear.prompt(), RATE), print) {
+                    return Ok(());
+                }
             }
-            if ear.heard_speech() && ear.quiet_for(now) >= self.config.menu_silence {
+            // Quiet after the level's prompt, or the prompt starting over.
+            if ear.heard_speech() && ear.quiet_for(now) >= self.config.menu_silence
+                || ear.repeats_from(REPEAT_WINDOW).is_some()
+            {
                 return Ok(());
             }
         }

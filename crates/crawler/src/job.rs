@@ -80,7 +80,19 @@ async fn explore(shared: &Shared, crawl: &CrawlRow, scan_id: i64) -> Result<(), 
         let keys = keys_of(&node.keys_to_reach);
         let known: Vec<Option<Fingerprint>> =
             (0..keys.len()).map(|level| prints.get(&path_of(&keys[..level])).cloned()).collect();
-        let heard = visit(shared, crawl, &keys, &known).await?;
+        let heard = match visit(shared, crawl, &keys, &known).await {
+            Ok(heard) => heard,
+            // A branch that hangs up, stays silent or never stops is a leaf
+            // with a reason; the rest of the tree is still explored. A call
+            // that cannot even be placed or answered fails the attempt.
+            Err(why @ (CallFailure::HungUp | CallFailure::Silence | CallFailure::NeverEnds)) if !keys.is_empty() => {
+                tracing::info!(crawl = crawl.id, keys = %node.keys_to_reach, %why, "branch ends without a menu");
+                let debug = json!([{ "transcript": "", "error": why.to_string() }]);
+                store.set_node_prompt(node.id, "", Some(&debug), None).await?;
+                continue;
+            }
+            Err(why) => return Err(why.into()),
+        };
         store.set_scan_status(scan_id, "Calling", Some(&heard.call_uuid)).await?;
         let print = record_node(shared, crawl, node, &nodes, &keys, &prints, &heard).await?;
         prints.insert(node.keys_to_reach.clone(), print);

@@ -31,13 +31,13 @@ pub struct SttTally {
 
 pub struct Recogniser {
     stt: Option<Arc<dyn Recognizer>>,
-    cache: Mutex<PromptCache<Recognised>>,
+    cache: Arc<Mutex<PromptCache<Recognised>>>,
     pub tally: SttTally,
 }
 
 impl Recogniser {
     pub fn new(stt: Option<Arc<dyn Recognizer>>) -> Recogniser {
-        Recogniser { stt, cache: Mutex::new(PromptCache::new()), tally: SttTally::default() }
+        Recogniser { stt, cache: Arc::new(Mutex::new(PromptCache::new())), tally: SttTally::default() }
     }
 
     /// Adds known prompts: every `NAME.wav` in `dir` with its text in
@@ -73,9 +73,20 @@ impl Recogniser {
 
     /// What `prompt` (8 kHz) says, and its print.
     pub async fn recognise(&self, prompt: &[i16]) -> (Recognised, Fingerprint) {
-        let print = fingerprint(prompt, RATE);
         let ms = (prompt.len() as u64 * 1000) / u64::from(RATE);
-        let cached = self.cache.lock().ok().and_then(|c| c.find(&print).cloned());
+        // Printing a long prompt and comparing it with every cached one is
+        // work for a blocking thread, not for the runtime.
+        let (cache, pcm) = (self.cache.clone(), prompt.to_vec());
+        let looked_up = tokio::task::spawn_blocking(move || {
+            let print = fingerprint(&pcm, RATE);
+            let found = cache.lock().ok().and_then(|c| c.find(&print).cloned());
+            (print, found)
+        })
+        .await;
+        let (print, cached) = match looked_up {
+            Ok(found) => found,
+            Err(_) => (fingerprint(prompt, RATE), None),
+        };
         if let Some(known) = cached {
             self.tally.cached_ms.fetch_add(ms, Ordering::Relaxed);
             return (known, print);

@@ -91,20 +91,36 @@ impl Crawler {
             Some(c) => c,
             None => store.create_crawl(tenant_id, number, about.business_name.as_deref(), about.retry_enabled).await?,
         };
-        if self.is_running(crawl.id) {
+        if !self.claim(crawl.id) {
             return Err(CrawlError::Running(number.to_string()));
         }
+        let mut crawl = crawl;
         if fresh {
-            store.reset_crawl(crawl.id).await?;
+            // Starting over: the tree and the attempt count begin anew.
+            let reset = async {
+                store.reset_crawl(crawl.id).await?;
+                store.set_crawl_state(crawl.id, &crawl.status, 0, false, None, None).await
+            }
+            .await;
+            if let Err(e) = reset {
+                self.release(crawl.id);
+                return Err(e.into());
+            }
+            crawl.attempt = 0;
         }
-        self.begin(crawl).await
+        self.begin_claimed(crawl).await
     }
 
     /// Starts the next attempt of `crawl`.
-    async fn begin(&self, mut crawl: CrawlRow) -> Result<Started, CrawlError> {
+    async fn begin(&self, crawl: CrawlRow) -> Result<Started, CrawlError> {
         if !self.claim(crawl.id) {
             return Err(CrawlError::Running(crawl.number));
         }
+        self.begin_claimed(crawl).await
+    }
+
+    /// [`Crawler::begin`] for a crawl this handle has claimed.
+    async fn begin_claimed(&self, mut crawl: CrawlRow) -> Result<Started, CrawlError> {
         crawl.attempt += 1;
         crawl.status = "Calling".into();
         let store = &self.shared.store;
@@ -116,6 +132,8 @@ impl Crawler {
         let scan = match begun {
             Ok(scan) => scan,
             Err(e) => {
+                let reason = format!("could not start: {e}");
+                let _ = store.set_crawl_state(crawl.id, "Failed", crawl.attempt, false, Some(&reason), None).await;
                 self.release(crawl.id);
                 return Err(e.into());
             }
@@ -123,7 +141,19 @@ impl Crawler {
         tracing::info!(crawl = crawl.id, number = %crawl.number, attempt = crawl.attempt, "crawl started");
         let (me, row, scan_id) = (self.clone(), crawl.clone(), scan.id);
         tokio::spawn(async move {
-            job::run(&me.shared, row.clone(), scan_id).await;
+            let shared = me.shared.clone();
+            let attempt = tokio::spawn({
+                let row = row.clone();
+                async move { job::run(&shared, row, scan_id).await }
+            });
+            if attempt.await.is_err() {
+                // A bug ended the attempt; it must not stay "Calling".
+                tracing::error!(crawl = row.id, "crawl attempt stopped abnormally");
+                let store = &me.shared.store;
+                let reason = Some("stopped abnormally");
+                let _ = store.set_crawl_state(row.id, "Failed", row.attempt, false, reason, None).await;
+                let _ = store.set_scan_status(scan_id, "Failed", None).await;
+            }
             me.release(row.id);
         });
         Ok(Started { crawl, scan })

@@ -120,8 +120,9 @@ impl Driver {
             }
             CallRequest::StopRecording { uuid, reply } => {
                 let call = self.call_id(&uuid).and_then(|id| self.calls.get_mut(&id));
-                let recording = call.and_then(|c| {
+                let recording = call.filter(|c| c.recording_now).and_then(|c| {
                     c.relay.stop_recording();
+                    c.recording_now = false;
                     // The file stays linked to the call's CDR.
                     c.recording.clone()
                 });
@@ -143,11 +144,14 @@ impl Driver {
     fn start_recording(&mut self, id: u64) -> Option<String> {
         let dir = self.recordings_dir.clone();
         let c = self.calls.get_mut(&id)?;
-        if c.recording.is_none() {
+        if !c.recording_now {
+            // A recording started again after a stop goes to a new file.
+            let part = if c.recording.is_some() { format!("_{}", crate::driver::unix_now()) } else { String::new() };
             let folder = format!("domain_{}", c.tenant_id);
-            let file = format!("api_{}.wav", c.uuid);
+            let file = format!("api_{}{part}.wav", c.uuid);
             c.relay.record(dir.join(&folder).join(&file));
-            // The CDR links it when the call ends.
+            c.recording_now = true;
+            // The CDR links the latest one when the call ends.
             c.recording = Some(format!("/api/media/{folder}/{file}"));
         }
         c.recording.clone()

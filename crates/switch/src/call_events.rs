@@ -95,7 +95,8 @@ impl Driver {
     pub(crate) fn call_answered(&mut self, call: u64) {
         let Some(c) = self.calls.get(&call) else { return };
         self.publish_call(c, EventKind::CallAnswered, json!({}));
-        if !c.transcribe {
+        // A call a menu or the crawler drives keeps its audio for that task.
+        if !c.transcribe || c.session.is_some() {
             return;
         }
         let Some(pool) = self.stt.clone() else {

@@ -49,6 +49,9 @@ pub(crate) struct CallInfo {
     pub(crate) relay: Relay,
     /// `/api/media/…` path of the recording, when recorded.
     pub(crate) recording: Option<String>,
+    /// Whether the relay is writing that recording now (it may have been
+    /// stopped).
+    pub(crate) recording_now: bool,
     pub(crate) answered: Option<SystemTime>,
     /// Whether the call is transcribed live once answered.
     pub(crate) transcribe: bool,
@@ -265,6 +268,7 @@ impl Driver {
             to: attempt.to.clone(),
             started,
             relay,
+            recording_now: recording.is_some(),
             recording,
             answered: None,
             transcribe,

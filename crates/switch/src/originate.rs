@@ -63,6 +63,10 @@ pub enum OriginateError {
     /// No call in progress has that UUID (or it cannot take this now).
     #[error("no such call in progress")]
     NoSuchCall,
+    /// The call is driven by a hosted menu or the crawler, or may not be
+    /// moved by whoever asked.
+    #[error("this call cannot be moved now")]
+    Busy,
 }
 
 impl Driver {

@@ -96,22 +96,44 @@ impl Driver {
     /// parked call) to `to`, routed like a number its tenant dialled.
     pub(crate) fn bridge(&mut self, uuid: &str, to: &str) -> Result<(), OriginateError> {
         let (id, targets, caller_id) = self.redirect(uuid, to)?;
-        self.b2bua.bridge(Instant::now(), id, targets, &caller_id).then_some(()).ok_or(OriginateError::NoSuchCall)
+        self.b2bua.bridge(Instant::now(), id, targets, &caller_id).then_some(()).ok_or(OriginateError::NoSuchCall)?;
+        // The task that drove the call (a menu, the crawler) is done with it.
+        if let Some(c) = self.calls.get_mut(&id) {
+            c.session = None;
+        }
+        Ok(())
     }
 
     /// Blind transfer: the caller of call `uuid` is connected to `to`
     /// instead of the callee, who is hung up.
     pub(crate) fn transfer(&mut self, uuid: &str, to: &str) -> Result<(), OriginateError> {
         let (id, targets, caller_id) = self.redirect(uuid, to)?;
+        // A call a menu or the crawler drives is theirs to move.
+        if self.calls.get(&id).is_some_and(|c| c.session.is_some()) {
+            return Err(OriginateError::Busy);
+        }
         tracing::info!(call_uuid = %uuid, %to, "blind transfer");
         self.b2bua.transfer(Instant::now(), id, targets, &caller_id).then_some(()).ok_or(OriginateError::NoSuchCall)
     }
 
-    /// A REFER asked for the caller of call `id` to be transferred to `to`.
+    /// A REFER from the callee asked for the caller of call `id` to be
+    /// transferred to `to`. Only a tenant's own phones may: a callee
+    /// reached through a trunk (a carrier, anyone outside) is refused, so
+    /// nobody outside can make the switch dial out on a tenant's account.
     pub(crate) fn transfer_asked(&mut self, id: u64, to: &str) {
-        let Some(uuid) = self.calls.get(&id).map(|c| c.uuid.clone()) else { return };
-        if let Err(e) = self.transfer(&uuid, to) {
-            tracing::warn!(call_uuid = %uuid, %to, cause = %e, "transfer asked for by REFER not possible");
+        let Some((uuid, outbound)) = self.calls.get(&id).map(|c| (c.uuid.clone(), c.direction == "outbound")) else {
+            return;
+        };
+        let outcome = if outbound { Err(OriginateError::Busy) } else { self.transfer(&uuid, to) };
+        if let Err(e) = outcome {
+            tracing::warn!(call_uuid = %uuid, %to, cause = %e, "transfer asked for by REFER refused");
+            let status = match e {
+                OriginateError::Busy => "403 Forbidden",
+                OriginateError::NoRoute(_) | OriginateError::Invalid(_) => "404 Not Found",
+                OriginateError::TargetOffline(_) => "480 Temporarily Unavailable",
+                _ => "503 Service Unavailable",
+            };
+            self.b2bua.transfer_refused(id, status);
         }
     }
 

@@ -140,8 +140,8 @@ pub struct SmsSection {
 #[serde(default, deny_unknown_fields)]
 pub struct IvrSection {
     /// Speaks a menu's text: the program and its arguments, split on
-    /// spaces; `{out}` is the WAV to write, `{text}` the text. Empty: menus
-    /// need WAV greetings.
+    /// spaces; `{out}` is the WAV to write; the text is on its standard
+    /// input. Empty: menus need WAV greetings.
     pub tts_command: String,
     /// Quiet after speech that ends a crawled menu's prompt, in ms.
     pub crawl_menu_silence_ms: u64,
@@ -171,7 +171,7 @@ pub struct IvrSection {
 impl Default for IvrSection {
     fn default() -> Self {
         Self {
-            tts_command: "espeak-ng -v en-us -s 150 -w {out} {text}".into(),
+            tts_command: "espeak-ng -v en-us -s 150 -w {out} --stdin".into(),
             crawl_menu_silence_ms: 5000,
             crawl_answer_timeout_secs: 60,
             crawl_first_speech_timeout_secs: 15,
@@ -388,6 +388,9 @@ impl Config {
 
     fn validate(&self, errors: &mut Vec<String>) {
         let mut bad = |key: &str, msg: String| errors.push(format!("{key}: {msg}"));
+        if self.ivr.tts_command.contains("{text}") {
+            bad("ivr.tts_command", "takes the text on standard input, not as {text}".into());
+        }
         if !(500..=60_000).contains(&self.ivr.crawl_menu_silence_ms) {
             bad("ivr.crawl_menu_silence_ms", "must lie between 500 and 60000".into());
         }

@@ -116,6 +116,8 @@ fn a_live_call_is_listed_sent_digits_played_a_prompt_recorded_and_hung_up() {
     assert!((0.6..1.6).contains(&secs), "{secs} s recorded");
     std::thread::sleep(Duration::from_millis(600));
     assert_eq!(std::fs::metadata(&file).unwrap().len(), stopped_len, "not recording any more");
+    let again = server.request(Method::DELETE, &format!("/api/calls/{uuid}/record/")).send().unwrap();
+    assert_eq!(again.status().as_u16(), 404, "nothing is being recorded");
 
     let response = server.request(Method::DELETE, &format!("/api/calls/{uuid}/")).send().unwrap();
     assert_eq!(response.status().as_u16(), 204);

@@ -188,13 +188,16 @@ fn add_menu(host: &Server, body: Value) -> i64 {
 
 /// Renders `text` the way the host's default `ivr.tts_command` does.
 fn speak(text: &str, out: &Path) {
-    let status = Command::new("espeak-ng")
+    use std::io::Write;
+    let mut child = Command::new("espeak-ng")
         .args(["-v", "en-us", "-s", "150", "-w"])
         .arg(out)
-        .arg(text)
-        .status()
+        .arg("--stdin")
+        .stdin(std::process::Stdio::piped())
+        .spawn()
         .expect("run espeak-ng");
-    assert!(status.success(), "espeak-ng rendered {text:?}");
+    child.stdin.take().expect("stdin").write_all(text.as_bytes()).expect("text to espeak-ng");
+    assert!(child.wait().expect("espeak-ng").success(), "espeak-ng rendered {text:?}");
 }
 
 /// Starts crawling `number` on `crawler`.

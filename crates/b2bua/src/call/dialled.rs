@@ -161,14 +161,19 @@ impl Call {
         targets: Vec<Target>,
         caller_id: &str,
     ) -> Vec<Command> {
-        if self.state != State::Confirmed || targets.is_empty() || !self.has_dialog(Side::A) {
+        // A request relayed between the legs must get its answer first.
+        let busy = !self.pending.is_empty();
+        if self.state != State::Confirmed || targets.is_empty() || !self.has_dialog(Side::A) || busy {
             return Vec::new();
         }
-        let mut out = self.bye(cfg, Side::B);
+        let mut out = self.refer_outcome(cfg, "200 OK");
+        out.extend(self.bye(cfg, Side::B));
         // A keeps what it agreed to; the relay transcodes for the new B.
         self.a_settled = self.formats.map(|f| f.a).or(self.a_settled);
         self.answered_here = true;
-        self.pending.clear();
+        // The old B's session timer goes with it.
+        self.session_interval = None;
+        self.session_deadline = None;
         self.b = Dialled::new(caller_id, &voxide_sip::response::random_token(), Vec::new());
         out.extend(self.dial_b(now, cfg, targets));
         out

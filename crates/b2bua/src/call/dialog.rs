@@ -60,7 +60,7 @@ impl Call {
             return (true, out);
         }
         if req.method == Method::Refer && from == Side::B && self.state == State::Confirmed {
-            return (true, self.on_refer(cfg, key, &req));
+            return (true, self.on_refer(key, &req));
         }
         if req.method == Method::Info
             && let Some(digit) = info_digit(&req)
@@ -99,7 +99,15 @@ impl Call {
         let offer = self.sdp_of(&req.body, &req.headers).map(|(_, sdp)| sdp);
         let answer = match offer {
             Some(offer) => match self.local_answer(&offer, self.a_settled) {
-                Some((body, _)) => Some(body),
+                Some((body, format)) => {
+                    // A changed codec: the relay plays and hears the new one.
+                    if self.a_settled != Some(format) {
+                        self.a_settled = Some(format);
+                        self.formats = Some(super::media::Formats { a: format, b: format });
+                        out.push(Command::MediaCodecs { call: self.id, a: format, b: format });
+                    }
+                    Some(body)
+                }
                 None => {
                     out.push(Command::Respond { key, response: voxide_sip::response_to(&req, 488, &tag) });
                     return out;
@@ -107,7 +115,12 @@ impl Call {
             },
             None => None,
         };
-        let contact_uri = (req.method == Method::Invite).then(|| contact(cfg, "voxide", flow));
+        if matches!(req.method, Method::Refer | Method::Subscribe) {
+            out.push(Command::Respond { key, response: voxide_sip::response_to(&req, 501, &tag) });
+            return out;
+        }
+        let refresh = matches!(req.method, Method::Invite | Method::Update);
+        let contact_uri = refresh.then(|| contact(cfg, "voxide", flow));
         let r = build::response(&req, 200, &tag, contact_uri.as_deref(), answer.map(|b| ("application/sdp", b)));
         out.push(Command::Respond { key, response: r });
         out
@@ -151,11 +164,11 @@ impl Call {
         out
     }
 
-    /// B asks for A to be transferred (RFC 3515): accepted with 202, and B
-    /// is told at once that the transfer is the switch's to do (a NOTIFY
-    /// ending the implicit subscription with `200 OK`); B is hung up when
-    /// the new party is dialled. A Refer-To that names no user gets 400.
-    fn on_refer(&mut self, cfg: &B2buaConfig, key: TransactionKey, req: &Request) -> Vec<Command> {
+    /// B asks for A to be transferred (RFC 3515): accepted with 202 and
+    /// handed to the driver, which routes the number and transfers (B is
+    /// told `200 OK` in a NOTIFY, then hung up) or refuses (B is told why,
+    /// and the call goes on). A Refer-To that names no user gets 400.
+    fn on_refer(&mut self, key: TransactionKey, req: &Request) -> Vec<Command> {
         let refer_to = build::other_header(&req.headers, "refer-to").or_else(|| build::other_header(&req.headers, "r"));
         let to = refer_to.map(voxide_sip::values::uri_part).and_then(voxide_sip::values::uri_user);
         let Some(to) = to.map(str::to_string).filter(|t| !t.is_empty()) else {
@@ -166,19 +179,36 @@ impl Call {
             );
             return vec![Command::Respond { key, response: r }];
         };
-        let mut out = vec![Command::Respond { key, response: voxide_sip::response_to(req, 202, "") }];
+        self.refer_pending = true;
+        vec![
+            Command::Respond { key, response: voxide_sip::response_to(req, 202, "") },
+            Command::TransferAsked { call: self.id, side: Side::B, to },
+        ]
+    }
+
+    pub(crate) fn refer_refused(&mut self, cfg: &B2buaConfig, status: &str) -> Vec<Command> {
+        self.refer_outcome(cfg, status)
+    }
+
+    /// Ends a REFER's implicit subscription with a NOTIFY carrying `status`
+    /// (`200 OK` when the transfer is under way), if one is pending.
+    pub(super) fn refer_outcome(&mut self, cfg: &B2buaConfig, status: &str) -> Vec<Command> {
+        if !std::mem::take(&mut self.refer_pending) {
+            return Vec::new();
+        }
         let branch = build::new_branch();
         let extra = vec![
             ("Event".to_string(), "refer".to_string()),
             ("Subscription-State".to_string(), "terminated;reason=noresource".to_string()),
         ];
-        let body = Some(("message/sipfrag;version=2.0".to_string(), b"SIP/2.0 200 OK\r\n".to_vec()));
-        if let Some((request, flow)) = self.in_dialog(cfg, Side::B, "NOTIFY", &branch, extra, body) {
-            self.fresh_branches.push(branch);
-            out.push(Command::Request { flow, request });
+        let body = Some(("message/sipfrag;version=2.0".to_string(), format!("SIP/2.0 {status}\r\n").into_bytes()));
+        match self.in_dialog(cfg, Side::B, "NOTIFY", &branch, extra, body) {
+            Some((request, flow)) => {
+                self.fresh_branches.push(branch);
+                vec![Command::Request { flow, request }]
+            }
+            None => Vec::new(),
         }
-        out.push(Command::TransferAsked { call: self.id, side: Side::B, to });
-        out
     }
 
     /// Forwards a mid-dialog request (re-INVITE, UPDATE, INFO, …) to the other leg.

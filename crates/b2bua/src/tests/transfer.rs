@@ -33,10 +33,8 @@ fn a_transfer_hangs_up_b_and_dials_the_new_party_without_a_second_200_to_a() {
     assert_eq!(out.ended(), vec![HangupCause::NormalClearing]);
 }
 
-#[test]
-fn a_refer_from_b_is_accepted_notified_and_handed_to_the_driver() {
-    let mut call = confirmed();
-    let head = call.b_request("REFER", 5, "z9hG4bKrefer", None).to_string();
+fn refer_from_b(call: &mut Answered, cseq: u32, branch: &str) -> Out {
+    let head = call.b_request("REFER", cseq, branch, None).to_string();
     let refer = parse_request(&head.replace(
         "Content-Length: 0\r\n",
         "Refer-To: <sip:1003@voxide.test>\r\nReferred-By: <sip:1002@voxide.test>\r\nContent-Length: 0\r\n",
@@ -45,11 +43,38 @@ fn a_refer_from_b_is_accepted_notified_and_handed_to_the_driver() {
     let (owned, out) = call.sw.request(refer, udp(B_ADDR));
     assert!(owned);
     assert_eq!(out.statuses(&key), vec![202]);
+    assert!(out.requests("NOTIFY").is_empty(), "the outcome is not known yet");
+    assert!(out.0.iter().any(|c| matches!(c, Command::TransferAsked { to, side: Side::B, .. } if to == "1003")));
+    out
+}
+
+#[test]
+fn a_refer_from_b_is_accepted_then_notified_with_its_outcome() {
+    let mut call = confirmed();
+    refer_from_b(&mut call, 5, "z9hG4bKrefer");
+    // The driver transfers: B hears 200 OK, then BYE.
+    let target = Target {
+        uri: FORKS[1].1.into(),
+        to: "<sip:1003@voxide.test>".into(),
+        flow: udp(FORKS[1].0),
+        credentials: None,
+    };
+    assert!(call.sw.b2b.transfer(call.sw.now, CALL, vec![target], "<sip:1001@voxide.test>"));
+    let out = call.sw.out();
     let (flow, notify) = out.request("NOTIFY");
     assert_eq!(flow, udp(B_ADDR));
     let text = notify.to_string();
     assert!(text.contains("Event: refer") && text.contains("SIP/2.0 200 OK"), "{text}");
-    assert!(out.0.iter().any(|c| matches!(c, Command::TransferAsked { to, side: Side::B, .. } if to == "1003")));
+    assert!(text.contains("Subscription-State: terminated"), "{text}");
+    assert_eq!(out.requests("BYE").len(), 1);
+
+    // Refused (e.g. the number does not exist): B hears why; nobody is hung up.
+    let mut call = confirmed();
+    refer_from_b(&mut call, 5, "z9hG4bKrefer3");
+    call.sw.b2b.transfer_refused(CALL, "404 Not Found");
+    let out = call.sw.out();
+    assert!(out.request("NOTIFY").1.to_string().contains("SIP/2.0 404 Not Found"));
+    assert!(out.requests("BYE").is_empty() && out.ended().is_empty());
 
     let bad = call.b_request("REFER", 6, "z9hG4bKrefer2", None);
     let key = server_key(&bad);
