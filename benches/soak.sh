@@ -24,18 +24,7 @@ hport=${VOXIDE_HTTP_PORT:-18095}
 . "$root/benches/lib.sh"
 
 token="soak-token-$$-$(date +%s)"
-(
-  cd "$work"
-  export VOXIDE_SIP_LISTEN=127.0.0.1:$sport VOXIDE_HTTP_LISTEN=127.0.0.1:$hport
-  export VOXIDE_API_BOOTSTRAP_TOKEN=$token VOXIDE_LOG_LEVEL=warn VOXIDE_STORE_URL=sqlite://data/voxide.db
-  export VOXIDE_MEDIA_RTP_PORTS=10000-29999
-  exec "$root/target/release/voxide" serve
-) > "$work/voxide.log" 2>&1 &
-server_pid=$!
-for _ in $(seq 1 150); do
-  curl -sf "http://127.0.0.1:$hport/healthz" >/dev/null && break
-  sleep 0.2
-done
+start_switch "$work" "$sport" "$hport" "$token"
 rate=$(awk -v c="$concurrency" -v h="$hold" 'BEGIN { printf "%.2f", c / h }')
 mkdir -p "$root/benches/results"
 out="$root/benches/results/soak-$(date -u +%Y%m%dT%H%M%SZ).json"

@@ -36,19 +36,7 @@ for c in $steps; do
   done
   dir="$work/step-$c"
   mkdir -p "$dir"
-  (
-    cd "$dir"
-    export VOXIDE_SIP_LISTEN=127.0.0.1:$sport VOXIDE_HTTP_LISTEN=127.0.0.1:$hport
-    export VOXIDE_API_BOOTSTRAP_TOKEN=$token VOXIDE_LOG_LEVEL=warn VOXIDE_STORE_URL=sqlite://data/voxide.db
-    # Below the kernel's ephemeral range, where the load generator's sockets are.
-    export VOXIDE_MEDIA_RTP_PORTS=10000-29999
-    exec "$root/target/release/voxide" serve
-  ) > "$dir/voxide.log" 2>&1 &
-  server_pid=$!
-  for _ in $(seq 1 150); do
-    curl -sf "http://127.0.0.1:$hport/healthz" >/dev/null && break
-    sleep 0.2
-  done
+  start_switch "$dir" "$sport" "$hport" "$token"
   rate=$(awk -v c="$c" -v h="$hold" 'BEGIN { printf "%.2f", c / h }')
   echo "== concurrency $c: $((2 * c)) calls at $rate/s, held ${hold} s"
   "$root/target/release/voxide-loadgen" \
