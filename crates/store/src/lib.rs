@@ -24,6 +24,7 @@ mod secret;
 mod sms;
 mod tenants;
 mod tokens;
+mod users;
 
 pub use apps::AppRow;
 pub use bindings::{BindingRow, NewBinding};
@@ -38,6 +39,7 @@ pub use secret::SecretBox;
 pub use sms::{NewSms, SmsDirection, SmsRow, SmsStatus};
 pub use tenants::{TenantRow, UserRow};
 pub use tokens::{TokenScope, generate_token, hash_token};
+pub use users::{NewSession, SessionRow};
 
 use sqlx::AnyPool;
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
