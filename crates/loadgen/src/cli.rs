@@ -119,6 +119,45 @@ pub struct Args {
     /// Seconds between RSS samples of a soak run.
     #[arg(long, default_value_t = 60)]
     pub rss_every_secs: u64,
+    /// The codec both legs offer and answer (with telephone-event).
+    #[arg(long, value_enum, default_value_t = CodecArg::Pcmu)]
+    pub codec: CodecArg,
+    /// A WAV file both legs play in a loop instead of the 400 Hz tone.
+    #[arg(long, value_name = "WAV")]
+    pub audio: Option<PathBuf>,
+    /// Digits every caller sends as RFC 4733 events; the answering side
+    /// checks that each arrives once and in order.
+    #[arg(long)]
+    pub dtmf: Option<String>,
+    /// Seconds after the answer the digits start.
+    #[arg(long, default_value_t = 1.0)]
+    pub dtmf_at_secs: f64,
+    /// Seconds after the answer every caller puts the call on hold
+    /// (re-INVITE with sendonly); the answering side stops sending.
+    #[arg(long)]
+    pub on_hold_at_secs: Option<f64>,
+    /// How long the call stays on hold before the caller resumes it.
+    #[arg(long, default_value_t = 2.0)]
+    pub on_hold_for_secs: f64,
+}
+
+/// `--codec`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CodecArg {
+    Pcmu,
+    Pcma,
+    Opus,
+}
+
+impl CodecArg {
+    pub fn codec(self) -> voxide_media::audio::Codec {
+        use voxide_media::audio::Codec;
+        match self {
+            CodecArg::Pcmu => Codec::Pcmu,
+            CodecArg::Pcma => Codec::Pcma,
+            CodecArg::Opus => Codec::Opus,
+        }
+    }
 }
 
 impl Args {
@@ -152,7 +191,31 @@ impl Args {
         );
         anyhow::ensure!(self.soak_minutes == 0.0 || self.switch_pid.is_some(), "--soak-minutes needs --switch-pid");
         anyhow::ensure!(self.rss_every_secs > 0, "--rss-every-secs must be positive");
+        if let Some(digits) = &self.dtmf {
+            anyhow::ensure!(
+                !digits.is_empty() && digits.chars().all(|c| voxide_media::dtmf::digit_to_event(c).is_some()),
+                "--dtmf takes the keys 0-9, *, # and A-D"
+            );
+            let ends = self.dtmf_at_secs + crate::rtp::dtmf_secs(digits);
+            anyhow::ensure!(
+                self.dtmf_at_secs >= 0.0 && ends < self.hold_secs,
+                "--dtmf needs {ends:.2} s of call from --dtmf-at-secs: raise --hold-secs"
+            );
+        }
+        if let Some(at) = self.on_hold_at_secs {
+            let ends = at + self.on_hold_for_secs;
+            anyhow::ensure!(
+                at >= 0.0 && self.on_hold_for_secs > 0.0 && ends + 0.5 <= self.hold_secs,
+                "--on-hold-at-secs plus --on-hold-for-secs ({ends:.2} s) must end 0.5 s before --hold-secs"
+            );
+        }
         Ok(())
+    }
+
+    /// What the streams carry: the codec and the tone or `--audio`.
+    pub fn profile(&self) -> anyhow::Result<crate::rtp::Profile> {
+        let source = self.audio.clone().map_or(crate::rtp::Source::Tone, crate::rtp::Source::Wav);
+        Ok(crate::rtp::Profile::build(self.codec.codec(), &source)?)
     }
 
     pub fn user_names(&self) -> Vec<String> {

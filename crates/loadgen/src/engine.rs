@@ -79,6 +79,7 @@ pub struct Engine {
 impl Engine {
     /// `users` needs at least two entries; `rtp_socks` at least one.
     pub fn new(settings: Settings, users: Vec<User>, rtp_socks: Vec<SocketAddr>, media: bool) -> Self {
+        let profile = settings.profile.clone();
         let callers = (users.len() / 2).max(1) as u32;
         let users_len = users.len();
         let regs = users
@@ -94,7 +95,7 @@ impl Engine {
             dialogs: HashMap::new(),
             timers: BinaryHeap::new(),
             out: Out::default(),
-            media: Media::new(media),
+            media: Media::new(media, profile),
             rtp_socks,
             calls: HashMap::new(),
             callee_media: HashMap::new(),
@@ -316,8 +317,16 @@ impl Engine {
             Event::Answered { call, setup, sock, remote, uuid } => {
                 c.answered += 1;
                 c.setup_us.record(setup.as_micros() as u64);
-                let stream = self.media.open(sock, remote);
+                let digits = self.settings.dtmf.as_ref().map(|(d, after)| (d.as_str(), *after));
+                let stream = self.media.open(sock, remote, digits);
                 self.calls.insert(call, CallMedia { stream, uuid });
+            }
+            Event::Reinvited { ok, .. } => {
+                if ok {
+                    c.reinvites_ok += 1;
+                } else {
+                    c.reinvites_failed += 1;
+                }
             }
             Event::HangupDue { call } => {
                 c.talk_secs += self.settings.hold.as_secs_f64();
@@ -337,12 +346,17 @@ impl Engine {
                 self.finish_call_media(call);
             }
             Event::CalleeConfirmed { user, call_id, sock, remote, uuid } => {
-                let stream = self.media.open(sock, remote);
+                let stream = self.media.open(sock, remote, None);
                 let key = (user, call_id);
                 if let Some(u) = &uuid {
                     self.by_uuid.insert(u.clone(), key.clone());
                 }
                 self.callee_media.insert(key, CallMedia { stream, uuid });
+            }
+            Event::CalleeHeld { user, call_id, held } => {
+                if let Some(id) = self.callee_media.get(&(user, call_id)).and_then(|m| m.stream) {
+                    self.media.pause(id, held);
+                }
             }
             Event::CalleeEnded { user, call_id } => {
                 if let Some(m) = self.callee_media.remove(&(user, call_id)) {

@@ -13,6 +13,9 @@ fn engine(users: usize) -> Engine {
         drain: Duration::from_millis(100),
         setup_timeout: Duration::from_secs(10),
         expires: 600,
+        profile: Default::default(),
+        on_hold: None,
+        dtmf: None,
     };
     let users = (0..users)
         .map(|i| User {

@@ -3,10 +3,12 @@
 //! It plays a crowd of phones: registers N extensions (creating them over
 //! the REST API with `--create-users`) and keeps them registered, places
 //! calls from the first half to the second half at a target rate up to a
-//! target concurrency, with G.711 PCMU RTP both ways (20 ms packets, a
-//! tone carrying a send timestamp), holds each call, hangs up, and checks
-//! what arrived: RTP loss, jitter and one-way latency. It reports a line
-//! per second while running and a table (and `--json`) at the end.
+//! target concurrency, with RTP both ways (G.711 or Opus, 20 ms packets of
+//! a tone or a WAV file, a send timestamp in a header extension), optional
+//! RFC 4733 digits and a hold and resume, holds each call, hangs up, and
+//! checks what arrived: RTP loss, jitter, one-way latency, digits. It
+//! reports a line per second while running and a table (and `--json`) at
+//! the end.
 //!
 //! `voxide-loadgen relay` sends the same RTP streams through a bare media
 //! relay instead, rtpengine or `voxide-loadgen echo-server`, to compare

@@ -34,6 +34,9 @@ pub struct Counters {
     pub sip_send_errors: u64,
     /// Answered time of the calls that ran their full hold, seconds.
     pub talk_secs: f64,
+    /// Hold and resume re-INVITEs answered 2xx, and otherwise.
+    pub reinvites_ok: u64,
+    pub reinvites_failed: u64,
 }
 
 /// When the phases of the run happened.
@@ -162,11 +165,18 @@ pub struct Calls {
     /// INVITE with credentials sent → 200 received.
     pub setup_ms: Summary,
     pub failures: BTreeMap<String, u64>,
+    /// Hold and resume re-INVITEs answered 2xx, and otherwise.
+    pub reinvites_ok: u64,
+    pub reinvites_failed: u64,
 }
 
 #[derive(Debug, Serialize)]
 pub struct Rtp {
     pub enabled: bool,
+    /// The codec of every stream (`PCMU`, `PCMA`, `opus`).
+    pub codec: &'static str,
+    /// RFC 4733 digits: sent by the callers, delivered to the callees.
+    pub dtmf: crate::rtp::Dtmf,
     #[serde(flatten)]
     pub loss: Loss,
     pub send_errors: u64,
@@ -225,7 +235,11 @@ impl Report {
             rss: watch.soak.clone(),
         });
         let soak_ok = soak.as_ref().is_none_or(|s| s.verdict.as_ref().is_some_and(|v| v.flat));
+        let dtmf = engine.media.dtmf();
         let passed = c.failed == 0
+            && c.reinvites_failed == 0
+            && dtmf.delivered == dtmf.expected
+            && dtmf.streams_wrong == 0
             && t.unfinished == 0
             && (soak.is_some() || c.placed == args.calls)
             && t.registered == users
@@ -257,6 +271,8 @@ impl Report {
                 seconds: t.call_phase_secs(),
                 setup_ms: c.setup_us.summary(1000.0),
                 failures: c.failures.clone(),
+                reinvites_ok: c.reinvites_ok,
+                reinvites_failed: c.reinvites_failed,
             },
             rtp: Rtp::measure(&engine.media, watch, args.media()),
             loadgen: Loadgen { wall_secs: t.wall_secs, cpu_secs: own_cpu },
@@ -290,6 +306,9 @@ impl Report {
             ("setup latency", percentiles(&c.setup_ms)),
             ("call failures", counts(&c.failures)),
         ];
+        if c.reinvites_ok + c.reinvites_failed > 0 {
+            rows.push(("hold re-INVITEs", format!("{} answered 2xx, {} refused", c.reinvites_ok, c.reinvites_failed)));
+        }
         rows.extend(p.rows());
         if let Some(s) = &self.switch {
             rows.extend(s.rows("switch cpu", "switch rss"));
@@ -363,6 +382,8 @@ impl Rtp {
         let book = media.book.borrow();
         Rtp {
             enabled,
+            codec: media.sender.profile().codec.name(),
+            dtmf: book.totals.dtmf,
             loss: book.loss(),
             send_errors: media.sender.send_errors,
             local_drops: watch.own_drops,
@@ -376,7 +397,8 @@ impl Rtp {
             return Vec::new();
         }
         let l = &self.loss;
-        vec![
+        let mut rows = vec![
+            ("rtp codec", self.codec.to_owned()),
             (
                 "rtp packets",
                 format!(
@@ -395,7 +417,18 @@ impl Rtp {
             ("rtp drops", format!("{} by our own receive buffers", self.local_drops)),
             ("rtp jitter", percentiles(&self.jitter_ms)),
             ("rtp latency", percentiles(&self.latency_ms)),
-        ]
+        ];
+        let d = &self.dtmf;
+        if d.expected > 0 {
+            rows.push((
+                "dtmf (rfc 4733)",
+                format!(
+                    "{} of {} digits delivered in order, {} streams wrong",
+                    d.delivered, d.expected, d.streams_wrong
+                ),
+            ));
+        }
+        rows
     }
 }
 

@@ -5,6 +5,7 @@
 use std::cell::RefCell;
 use std::net::{IpAddr, SocketAddr};
 use std::rc::Rc;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
@@ -90,6 +91,11 @@ pub async fn run(args: &Args, users: &[(String, String)]) -> anyhow::Result<(Eng
         drain: Duration::from_millis(args.drain_ms),
         setup_timeout: Duration::from_secs(args.setup_timeout_secs),
         expires: args.expires,
+        profile: Arc::new(args.profile()?),
+        on_hold: args
+            .on_hold_at_secs
+            .map(|at| (Duration::from_secs_f64(at), Duration::from_secs_f64(args.on_hold_for_secs))),
+        dtmf: args.dtmf.clone().map(|d| (d, args.dtmf_at_secs)),
     };
     let rtp = bind_rtp(args.local_ip, args.rtp_sockets, args.rtp_rcvbuf).await?;
     let rtp_addrs = rtp.iter().map(|s| s.local_addr()).collect::<Result<Vec<_>, _>>()?;

@@ -1,8 +1,9 @@
-//! A short run of `voxide-loadgen` against a real switch, as CI runs it:
+//! Short runs of `voxide-loadgen` against a real switch, as CI runs them:
 //! 20 extensions created over the API, 50 calls at 25 calls/s, at most 25
 //! at once, each held 2 s with PCMU RTP both ways. Every call must end
 //! as planned with no RTP lost, and the switch must have written 50
-//! NORMAL_CLEARING call records.
+//! NORMAL_CLEARING call records. A second run uses Opus carrying a
+//! recorded prompt, RFC 4733 digits and a hold and resume in every call.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -87,4 +88,58 @@ fn fifty_calls_with_rtp_end_normally_with_no_loss() {
     let normal = cdrs.iter().filter(|r| r["hangup_cause"] == "NORMAL_CLEARING").count();
     assert_eq!(normal, 50, "{cdrs:#?}");
     assert!(cdrs.iter().all(|r| r["call_from"].as_str().is_some_and(|f| f.starts_with("lg"))));
+}
+
+/// A recorded prompt of Debian's Asterisk sounds (installed by the test
+/// command), as the audio source.
+fn prompt_wav() -> PathBuf {
+    let dirs = ["/usr/share/asterisk/sounds/en", "/usr/share/asterisk/sounds/en_US_f_Allison"];
+    dirs.iter()
+        .map(|d| Path::new(d).join("vm-options.wav"))
+        .find(|p| p.is_file())
+        .expect("vm-options.wav of asterisk-core-sounds-en-wav (scripts/deps.sh test installs it)")
+}
+
+#[test]
+fn opus_calls_deliver_every_digit_and_survive_hold_and_resume() {
+    let server = Server::start(env!("CARGO_BIN_EXE_voxide"), &[("VOXIDE_MEDIA_RTP_PORTS", "36000-37999")]);
+    let json = server.dir().join("loadgen.json");
+    let api = format!("http://{}", server.http);
+    let sip = server.sip.to_string();
+    let wav = prompt_wav();
+    #[rustfmt::skip]
+    let args = [
+        "--api", &api, "--token", &server.token, "--sip", &sip,
+        "--create-users", "--users", "20",
+        "--calls", "20", "--rate", "10", "--concurrency", "20", "--hold-secs", "5",
+        "--codec", "opus", "--audio", wav.to_str().expect("utf-8 path"),
+        "--dtmf", "159#", "--dtmf-at-secs", "0.5",
+        "--on-hold-at-secs", "2", "--on-hold-for-secs", "1.5",
+        "--json", json.to_str().expect("utf-8 path"), "--quiet",
+    ];
+    let out = Command::new(loadgen_bin()).args(args).output().expect("run voxide-loadgen");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "voxide-loadgen failed:\n{stdout}\n{stderr}\n{}", server.log());
+
+    let report: Value = serde_json::from_str(&std::fs::read_to_string(&json).expect("JSON report")).expect("JSON");
+    assert_eq!(report["passed"], true, "{report:#}");
+    let calls = &report["calls"];
+    assert_eq!((calls["ok"].as_u64(), calls["failed"].as_u64()), (Some(20), Some(0)), "{report:#}");
+    assert_eq!((calls["reinvites_ok"].as_u64(), calls["reinvites_failed"].as_u64()), (Some(40), Some(0)), "{report:#}");
+    let rtp = &report["rtp"];
+    assert_eq!(rtp["codec"], "opus", "{report:#}");
+    assert_eq!((rtp["streams"].as_u64(), rtp["lost"].as_u64()), (Some(40), Some(0)), "{report:#}");
+    let dtmf = &rtp["dtmf"];
+    assert_eq!(
+        (dtmf["expected"].as_u64(), dtmf["delivered"].as_u64(), dtmf["streams_wrong"].as_u64()),
+        (Some(80), Some(80), Some(0)),
+        "four digits from each of 20 callers: {report:#}"
+    );
+    // The answering side held still for 1.5 s of its 5: its streams sent
+    // about 3.5 s (175 packets), the callers' the whole 5 s (250).
+    let received = rtp["received"].as_u64().unwrap_or(0);
+    assert!((20 * (240 + 165)..=20 * (251 + 180)).contains(&received), "{report:#}");
+    let cdrs = completed_cdrs(&server, 20);
+    assert_eq!(cdrs.iter().filter(|r| r["hangup_cause"] == "NORMAL_CLEARING").count(), 20, "{cdrs:#?}");
 }

@@ -144,7 +144,7 @@ impl Calls {
             free_pairs,
             next_call: 0,
             out: Vec::new(),
-            media: Media::new(true),
+            media: Media::new(true, std::sync::Arc::default()),
             counters: Counters::default(),
         }
     }
@@ -347,7 +347,10 @@ impl Calls {
             return;
         };
         call.stage = Stage::Up;
-        call.streams = [self.media.open(call.a.index, call.remotes[0]), self.media.open(call.b.index, call.remotes[1])];
+        call.streams = [
+            self.media.open(call.a.index, call.remotes[0], None),
+            self.media.open(call.b.index, call.remotes[1], None),
+        ];
         self.counters.up += 1;
         self.arm(id, now + self.timing.hold);
     }

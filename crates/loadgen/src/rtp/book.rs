@@ -8,13 +8,20 @@
 //! carried in the payload in place of the RTP timestamp, so it measures
 //! the path through the switch and not the sender's timer. One-way latency
 //! is arrival time minus that send time, for every packet.
+//!
+//! RFC 4733 digits are read off the streams that were told to expect them:
+//! each digit once (its end packet and the end's repeats share a
+//! timestamp), compared at the end with what the sender sent.
 
 use std::collections::HashMap;
 
 use serde::Serialize;
 use voxide_media::rtp;
 
-use super::send::{HEADER, MAGIC};
+use voxide_media::dtmf::{TelephoneEvent, event_to_digit};
+
+use super::profile::DTMF_PT;
+use super::send::{HEADER, MAGIC, PAYLOAD_AT, TAG_AT};
 use crate::histogram::Histogram;
 
 #[derive(Debug, Default)]
@@ -24,6 +31,11 @@ struct Stream {
     /// Interarrival jitter, in nanoseconds.
     jitter: f64,
     highest_seq: Option<u16>,
+    /// Digits the far end sends on this stream.
+    expected_digits: String,
+    digits: String,
+    /// Timestamp of the last digit ended, so its end repeats count once.
+    last_end_ts: Option<u32>,
 }
 
 /// Totals over finished streams (latency over every packet received).
@@ -44,6 +56,18 @@ pub struct Totals {
     pub jitter_us: Histogram,
     /// One-way latency of each packet, µs.
     pub latency_us: Histogram,
+    pub dtmf: Dtmf,
+}
+
+/// RFC 4733 digits over finished streams.
+#[derive(Debug, Clone, Copy, Default, Serialize, PartialEq, Eq)]
+pub struct Dtmf {
+    /// Digits the streams' senders sent.
+    pub expected: u64,
+    /// Digits received in the order sent (the common prefix of each stream).
+    pub delivered: u64,
+    /// Streams whose digits did not arrive exactly as sent.
+    pub streams_wrong: u64,
 }
 
 /// The loss figures of a report.
@@ -67,24 +91,24 @@ pub struct RtpBook {
 }
 
 impl RtpBook {
-    /// Starts counting stream `id`.
-    pub fn expect(&mut self, id: u32) {
-        self.streams.insert(id, Stream::default());
+    /// Starts counting stream `id`, whose sender sends `digits`.
+    pub fn expect(&mut self, id: u32, digits: &str) {
+        self.streams.insert(id, Stream { expected_digits: digits.to_owned(), ..Stream::default() });
     }
 
     /// One datagram received at `arrival_ns` on our clock.
     pub fn on_packet(&mut self, pkt: &[u8], arrival_ns: u64) {
         let ours = rtp::is_rtp(pkt)
-            && rtp::payload_offset(pkt) == Some(HEADER)
-            && pkt.len() >= HEADER + 16
-            && pkt[HEADER + 12..HEADER + 16] == MAGIC;
+            && rtp::payload_offset(pkt) == Some(PAYLOAD_AT)
+            && pkt[HEADER..HEADER + 2] == [0xbe, 0xde]
+            && pkt[TAG_AT + 12..TAG_AT + 16] == MAGIC;
         if !ours {
             self.totals.foreign += 1;
             return;
         }
         let word = |at: usize| u32::from_be_bytes([pkt[at], pkt[at + 1], pkt[at + 2], pkt[at + 3]]);
-        let id = word(HEADER + 8);
-        let sent_ns = (u64::from(word(HEADER)) << 32) | u64::from(word(HEADER + 4));
+        let id = word(TAG_AT + 8);
+        let sent_ns = (u64::from(word(TAG_AT)) << 32) | u64::from(word(TAG_AT + 4));
         let Some(s) = self.streams.get_mut(&id) else {
             self.totals.late += 1;
             return;
@@ -102,6 +126,14 @@ impl RtpBook {
             Some(h) if (seq.wrapping_sub(h) as i16) < 0 => self.totals.reordered += 1,
             _ => s.highest_seq = Some(seq),
         }
+        if rtp::payload_type(pkt) == DTMF_PT
+            && let Ok(ev) = TelephoneEvent::parse(&pkt[PAYLOAD_AT..])
+            && ev.end
+            && s.last_end_ts != Some(rtp::timestamp(pkt))
+        {
+            s.last_end_ts = Some(rtp::timestamp(pkt));
+            s.digits.extend(event_to_digit(ev.event));
+        }
     }
 
     /// Ends stream `id`, which sent `sent` packets, and adds it to the totals.
@@ -117,6 +149,12 @@ impl RtpBook {
         t.lost += lost;
         t.streams_with_loss += u64::from(lost > 0);
         t.jitter_us.record((s.jitter / 1000.0) as u64);
+        if !s.expected_digits.is_empty() || !s.digits.is_empty() {
+            let prefix = s.expected_digits.chars().zip(s.digits.chars()).take_while(|(a, b)| a == b).count();
+            t.dtmf.expected += s.expected_digits.chars().count() as u64;
+            t.dtmf.delivered += prefix as u64;
+            t.dtmf.streams_wrong += u64::from(s.digits != s.expected_digits);
+        }
     }
 
     pub fn loss(&self) -> Loss {
@@ -142,7 +180,7 @@ mod tests {
 
     fn packets(n: usize) -> Vec<Vec<u8>> {
         let mut tx = RtpSender::default();
-        tx.open(9, 0, "127.0.0.1:1".parse().unwrap());
+        tx.open(9, 0, "127.0.0.1:1".parse().unwrap(), None);
         let mut out = Vec::new();
         for i in 0..n {
             tx.tick(1, i as u64 * 20_000_000, |_, _, p| {
@@ -156,7 +194,7 @@ mod tests {
     #[test]
     fn counts_loss_latency_jitter_and_strays() {
         let mut book = RtpBook::default();
-        book.expect(9);
+        book.expect(9, "");
         let pkts = packets(10);
         // Packet 3 is lost; every packet takes 2 ms, packet 6 takes 4 ms.
         for (i, p) in pkts.iter().enumerate().filter(|(i, _)| *i != 3) {
@@ -180,16 +218,44 @@ mod tests {
     #[test]
     fn truncated_and_foreign_packets_are_refused_without_panicking() {
         let mut book = RtpBook::default();
-        book.expect(9);
+        book.expect(9, "");
         let pkt = packets(1).remove(0);
         for len in 0..pkt.len() {
             book.on_packet(&pkt[..len], 0);
         }
-        let mut ext = pkt.clone();
-        ext[0] |= 0x10;
-        book.on_packet(&ext, 0);
-        // Shorter than header and marker: not ours. Longer: a short tone.
-        assert_eq!(book.totals.foreign, HEADER as u64 + 16 + 1);
-        assert_eq!(book.totals.latency_us.count(), (pkt.len() - HEADER - 16) as u64);
+        let mut bare = pkt.clone();
+        bare[0] &= !0x10;
+        book.on_packet(&bare, 0);
+        // Shorter than header and extension: not ours. Longer: a short payload.
+        assert_eq!(book.totals.foreign, PAYLOAD_AT as u64 + 1);
+        assert_eq!(book.totals.latency_us.count(), (pkt.len() - PAYLOAD_AT) as u64);
+    }
+
+    #[test]
+    fn digits_count_once_each_and_are_compared_with_what_was_sent() {
+        let mut tx = RtpSender::default();
+        tx.open(3, 0, "127.0.0.1:1".parse().unwrap(), Some(("12", 0.0)));
+        tx.open(7, 0, "127.0.0.1:1".parse().unwrap(), Some(("12", 0.0)));
+        let mut book = RtpBook::default();
+        book.expect(3, "12");
+        book.expect(7, "12");
+        let mut pkts = Vec::new();
+        for _ in 0..30 {
+            for phase in 0..crate::rtp::PHASES {
+                tx.tick(phase, 0, |_, _, p| {
+                    pkts.push(p.to_vec());
+                    true
+                });
+            }
+        }
+        let stream = |p: &Vec<u8>| u32::from_be_bytes(p[TAG_AT + 8..TAG_AT + 12].try_into().unwrap());
+        let second_digit_of_7 = |p: &Vec<u8>| stream(p) == 7 && rtp::payload_type(p) == DTMF_PT && p[PAYLOAD_AT] == 2;
+        for p in pkts.iter().filter(|p| !second_digit_of_7(p)) {
+            book.on_packet(p, 0);
+        }
+        let sent = (tx.stop(3).unwrap(), tx.stop(7).unwrap());
+        book.finish(3, sent.0);
+        book.finish(7, sent.1);
+        assert_eq!(book.totals.dtmf, Dtmf { expected: 4, delivered: 3, streams_wrong: 1 });
     }
 }

@@ -1,11 +1,14 @@
 //! The answering leg: 180 and 200 with SDP at once, retransmit the 200
-//! until the ACK, then RTP until the BYE.
+//! until the ACK, then RTP until the BYE. A re-INVITE offering `sendonly`
+//! is answered `recvonly`, and the leg stops sending until it is resumed.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 use std::time::Instant;
 
 use super::retx::{Retx, Step};
 use super::{Event, Out, Phone, RtpSock, Settings};
+use crate::rtp::{Direction, Profile};
 use crate::sipmsg::{self, Msg};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,7 +26,11 @@ pub struct Callee {
     call_id: String,
     to_tag: String,
     invite_cseq: u32,
-    sdp: String,
+    /// Our media address and codec, for answers to re-INVITEs.
+    media: (IpAddr, u16, Arc<Profile>),
+    held: bool,
+    /// SDP answers given so far: the `o=` version.
+    answers: u32,
     sock: usize,
     remote: Option<SocketAddr>,
     uuid: Option<String>,
@@ -45,7 +52,7 @@ impl Callee {
     ) -> Self {
         let Phone { user, username, local } = phone;
         let to_tag = sipmsg::token();
-        let sdp = sipmsg::sdp(settings.media_ip, rtp.addr.port(), u64::from(invite.cseq));
+        let sdp = settings.profile.sdp(settings.media_ip, rtp.addr.port(), (1, 1), Direction::SendRecv);
         let contact = Some((username, local));
         let ringing = sipmsg::response(invite, 180, &to_tag, contact, None);
         let ok = sipmsg::response(invite, 200, &to_tag, contact, Some(&sdp));
@@ -58,7 +65,9 @@ impl Callee {
             call_id: invite.call_id.clone(),
             to_tag,
             invite_cseq: invite.cseq,
-            sdp,
+            media: (settings.media_ip, rtp.addr.port(), settings.profile.clone()),
+            held: false,
+            answers: 1,
             sock: rtp.index,
             remote: sipmsg::sdp_rtp_addr(&invite.body),
             uuid: invite.call_uuid.clone(),
@@ -90,8 +99,17 @@ impl Callee {
                 if let Some(remote) = sipmsg::sdp_rtp_addr(&msg.body) {
                     self.remote = Some(remote);
                 }
+                let answer = Direction::of_sdp(&msg.body).answer();
+                let (ip, port, profile) = &self.media;
+                self.answers += 1;
+                let sdp = profile.sdp(*ip, *port, (1, self.answers), answer);
                 let contact = Some((self.username.as_str(), self.local));
-                out.send(user, sipmsg::response(msg, 200, &self.to_tag, contact, Some(&self.sdp)));
+                out.send(user, sipmsg::response(msg, 200, &self.to_tag, contact, Some(&sdp)));
+                let held = matches!(answer, Direction::RecvOnly | Direction::Inactive);
+                if held != self.held && self.state == State::Confirmed {
+                    self.held = held;
+                    out.event(Event::CalleeHeld { user, call_id: self.call_id.clone(), held });
+                }
             }
             "ACK" => {
                 if self.state == State::Answered && msg.cseq == self.invite_cseq {

@@ -1,13 +1,17 @@
 //! The calling leg: INVITE, answer the 407 with digest credentials, ACK
-//! the 200, talk for the hold time, stop RTP, BYE.
+//! the 200, talk for the hold time, stop RTP, BYE. With an on-hold plan
+//! it also puts the call on hold (re-INVITE with `sendonly`) and takes it
+//! off again (`sendrecv`) while talking.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use voxide_registrar::digest;
 
 use super::retx::{Retx, Step};
 use super::{Event, Out, RtpSock, Settings};
+use crate::rtp::{Direction, Profile};
 use crate::sipmsg::{self, Msg, RequestLine};
 
 /// Everything needed to place one call.
@@ -33,6 +37,20 @@ enum State {
     Done,
 }
 
+/// Where the on-hold plan stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Hold {
+    /// Hold at the first instant, resume at the second.
+    Planned(Instant, Instant),
+    /// The hold re-INVITE is out; resume at the instant.
+    Holding(Instant),
+    Held(Instant),
+    /// The resume re-INVITE is out.
+    Resuming,
+    /// Nothing (left) to do.
+    Off,
+}
+
 pub struct Caller {
     spec: CallSpec,
     hold: Duration,
@@ -55,13 +73,18 @@ pub struct Caller {
     ack: Option<Vec<u8>>,
     /// The ACK of the 407, sent again when the 407 is retransmitted.
     challenge_ack: Option<Vec<u8>>,
+    on_hold: Option<(Duration, Duration)>,
+    hold_step: Hold,
+    /// The ACKs of re-INVITEs' 2xx, by CSeq, for retransmitted 2xx.
+    reinvite_acks: Vec<(u32, Vec<u8>)>,
+    media: (IpAddr, Arc<Profile>),
 }
 
 impl Caller {
     pub fn start(spec: CallSpec, settings: &Settings, now: Instant, out: &mut Out) -> Self {
         let domain = &settings.domain;
         let uri = format!("sip:{}@{domain}", spec.target);
-        let sdp = sipmsg::sdp(settings.media_ip, spec.rtp.addr.port(), spec.call);
+        let sdp = settings.profile.sdp(settings.media_ip, spec.rtp.addr.port(), (spec.call, 1), Direction::SendRecv);
         let mut caller = Self {
             call_id: format!("{}-{}@loadgen", spec.call, sipmsg::token()),
             from: format!("<sip:{}@{domain}>;tag={}", spec.username, sipmsg::token()),
@@ -81,6 +104,10 @@ impl Caller {
             to_tag: None,
             ack: None,
             challenge_ack: None,
+            on_hold: settings.on_hold,
+            hold_step: Hold::Off,
+            reinvite_acks: Vec::new(),
+            media: (settings.media_ip, settings.profile.clone()),
         };
         caller.invite(None, now, out);
         caller
@@ -95,10 +122,11 @@ impl Caller {
     }
 
     pub fn deadline(&self) -> Option<Instant> {
-        match (self.retx.as_ref().map(Retx::deadline), self.timer) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        let hold = match self.hold_step {
+            Hold::Planned(at, _) | Hold::Held(at) => Some(at),
+            _ => None,
+        };
+        [self.retx.as_ref().map(Retx::deadline), self.timer, hold].into_iter().flatten().min()
     }
 
     fn line<'a>(&'a self, method: &'a str, uri: &'a str, branch: &'a str, to: &'a str) -> RequestLine<'a> {
@@ -145,6 +173,13 @@ impl Caller {
         if !msg.cseq_method.eq_ignore_ascii_case("INVITE") {
             return;
         }
+        if (200..300).contains(&status)
+            && let Some((_, ack)) = self.reinvite_acks.iter().find(|(cseq, _)| *cseq == msg.cseq)
+        {
+            // A re-INVITE's 2xx again: its ACK was lost.
+            out.send(self.spec.user, ack.clone());
+            return;
+        }
         if msg.cseq != self.cseq {
             if status >= 300
                 && let Some(ack) = &self.challenge_ack
@@ -152,6 +187,9 @@ impl Caller {
                 out.send(self.spec.user, ack.clone());
             }
             return;
+        }
+        if self.state == State::Talking && matches!(self.hold_step, Hold::Holding(_) | Hold::Resuming) {
+            return self.reinvite_answered(msg, status, out);
         }
         match self.state {
             State::Inviting { authed } => match status {
@@ -196,6 +234,9 @@ impl Caller {
         self.retx = None;
         self.state = State::Talking;
         self.timer = Some(now + self.hold);
+        if let Some((after, length)) = self.on_hold {
+            self.hold_step = Hold::Planned(now + after, now + after + length);
+        }
         out.event(Event::Answered {
             call: self.spec.call,
             setup: now.saturating_duration_since(self.setup_start),
@@ -209,6 +250,41 @@ impl Caller {
     /// the INVITE, To as in the response (RFC 3261 §17.1.1.3).
     fn non_2xx_ack(&self, msg: &Msg) -> Vec<u8> {
         sipmsg::request(&self.line("ACK", &self.uri, &self.branch, &msg.to), "", None)
+    }
+
+    /// Sends a re-INVITE offering `direction`; the hold moves to `next`.
+    fn reinvite(&mut self, direction: Direction, next: Hold, now: Instant, out: &mut Out) {
+        self.cseq += 1;
+        self.branch = sipmsg::branch();
+        let (ip, profile) = &self.media;
+        let sdp = profile.sdp(*ip, self.spec.rtp.addr.port(), (self.spec.call, self.cseq), direction);
+        let line = self.line("INVITE", &self.remote_target, &self.branch, &self.to);
+        let bytes = sipmsg::request(&line, "", Some(&sdp));
+        self.retx = Some(Retx::new(bytes.clone(), now, true));
+        self.hold_step = next;
+        out.send(self.spec.user, bytes);
+    }
+
+    /// A response to the hold or resume re-INVITE in flight.
+    fn reinvite_answered(&mut self, msg: &Msg, status: u16, out: &mut Out) {
+        if status < 200 {
+            return;
+        }
+        self.retx = None;
+        let ok = status < 300;
+        let ack = if ok {
+            let ack = sipmsg::request(&self.line("ACK", &self.remote_target, &sipmsg::branch(), &self.to), "", None);
+            self.reinvite_acks.push((self.cseq, ack.clone()));
+            ack
+        } else {
+            sipmsg::request(&self.line("ACK", &self.remote_target, &self.branch, &msg.to), "", None)
+        };
+        out.send(self.spec.user, ack);
+        self.hold_step = match self.hold_step {
+            Hold::Holding(resume) if ok => Hold::Held(resume),
+            _ => Hold::Off,
+        };
+        out.event(Event::Reinvited { call: self.spec.call, ok });
     }
 
     fn credentials(&self, msg: &Msg, status: u16) -> Option<String> {
@@ -254,10 +330,23 @@ impl Caller {
                 Step::Wait => {}
                 Step::Resend(bytes) => out.send(self.spec.user, bytes.to_vec()),
                 Step::Timeout => {
-                    let why = if self.state == State::Byeing { "bye-timeout" } else { "timeout" };
+                    let why = match (self.state, self.hold_step) {
+                        (State::Byeing, _) => "bye-timeout",
+                        (_, Hold::Holding(_) | Hold::Resuming) => "reinvite-timeout",
+                        _ => "timeout",
+                    };
                     self.end(Some(why.into()), out);
                     return;
                 }
+            }
+        }
+        if self.state == State::Talking {
+            match self.hold_step {
+                Hold::Planned(at, resume) if now >= at => {
+                    self.reinvite(Direction::SendOnly, Hold::Holding(resume), now, out)
+                }
+                Hold::Held(at) if now >= at => self.reinvite(Direction::SendRecv, Hold::Resuming, now, out),
+                _ => {}
             }
         }
         if self.timer.is_none_or(|t| now < t) {
@@ -267,6 +356,7 @@ impl Caller {
             State::Inviting { .. } => self.end(Some("setup-timeout".into()), out),
             State::Talking => {
                 self.state = State::Draining;
+                self.hold_step = Hold::Off;
                 self.timer = Some(now + self.drain);
                 out.event(Event::HangupDue { call: self.spec.call });
             }

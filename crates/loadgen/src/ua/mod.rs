@@ -10,7 +10,10 @@ pub mod retx;
 mod tests;
 
 use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 use std::time::Duration;
+
+use crate::rtp::Profile;
 
 /// Settings every user agent shares.
 #[derive(Debug, Clone)]
@@ -28,6 +31,13 @@ pub struct Settings {
     pub setup_timeout: Duration,
     /// Requested registration lifetime in seconds.
     pub expires: u32,
+    /// The codec offered and answered, and what the streams play.
+    pub profile: Arc<Profile>,
+    /// The caller puts the call on hold this long after the answer, for
+    /// the second duration (re-INVITE with `sendonly`, then `sendrecv`).
+    pub on_hold: Option<(Duration, Duration)>,
+    /// Digits each caller sends (RFC 4733), and seconds after the answer.
+    pub dtmf: Option<(String, f64)>,
 }
 
 /// An RTP socket of ours: its index in the pool and its address.
@@ -67,6 +77,11 @@ pub enum Event {
         remote: Option<SocketAddr>,
         uuid: Option<String>,
     },
+    /// A re-INVITE of the caller (hold or resume) got its final answer.
+    Reinvited {
+        call: u64,
+        ok: bool,
+    },
     /// The hold time is over: stop sending RTP on both legs.
     HangupDue {
         call: u64,
@@ -88,6 +103,12 @@ pub enum Event {
         sock: usize,
         remote: Option<SocketAddr>,
         uuid: Option<String>,
+    },
+    /// The answering leg was put on hold (it stops sending) or resumed.
+    CalleeHeld {
+        user: u32,
+        call_id: String,
+        held: bool,
     },
     /// The answering leg is over (BYE, or no ACK).
     CalleeEnded {

@@ -205,6 +205,9 @@ mod tests {
             drain: Duration::from_millis(100),
             setup_timeout: Duration::from_secs(10),
             expires: 600,
+            profile: Default::default(),
+            on_hold: None,
+            dtmf: None,
         }
     }
 

@@ -18,6 +18,9 @@ fn settings() -> Settings {
         drain: Duration::from_millis(200),
         setup_timeout: Duration::from_secs(10),
         expires: 600,
+        profile: Default::default(),
+        on_hold: None,
+        dtmf: None,
     }
 }
 
@@ -166,4 +169,77 @@ fn callee_answers_waits_for_ack_and_ends_on_bye() {
     assert!(take(&mut out)[0].starts_with("SIP/2.0 200 OK"));
     assert_eq!(out.events, vec![Event::CalleeEnded { user: 11, call_id: "b-leg-1".into() }]);
     assert!(leg.is_done());
+}
+
+#[test]
+fn caller_puts_the_call_on_hold_and_takes_it_off() {
+    let t0 = Instant::now();
+    let mut out = Out::default();
+    let half = Duration::from_millis(500);
+    let spec = CallSpec {
+        call: 8,
+        user: 1,
+        username: "lg1".into(),
+        password: "pw-secret".into(),
+        target: "lg11".into(),
+        local: addr("127.0.0.1:7001"),
+        rtp: RtpSock { index: 0, addr: addr("127.0.0.1:9000") },
+    };
+    let mut leg = Caller::start(spec, &Settings { on_hold: Some((half, half)), ..settings() }, t0, &mut out);
+    let invite = take(&mut out).remove(0);
+    let sdp = sipmsg::sdp("127.0.0.1".parse().unwrap(), 20_000, 1);
+    leg.on_response(&answer(invite.as_bytes(), 200, "", Some(&sdp)), t0, &mut out);
+    take(&mut out);
+    out.events.clear();
+
+    assert_eq!(leg.deadline(), Some(t0 + half));
+    leg.on_timer(t0 + half, &mut out);
+    let hold = take(&mut out).remove(0);
+    assert!(hold.starts_with("INVITE sip:switch@127.0.0.1:5060 ") && hold.contains("CSeq: 2 INVITE"), "{hold}");
+    assert!(hold.contains(";tag=sw") && hold.contains("a=sendonly\r\n") && hold.contains("o=loadgen 8 2 "), "{hold}");
+    let ok = answer(hold.as_bytes(), 200, "", Some(&sdp.replace("sendrecv", "recvonly")));
+    leg.on_response(&ok, t0 + half, &mut out);
+    assert!(take(&mut out)[0].contains("CSeq: 2 ACK"));
+    assert_eq!(out.events.drain(..).collect::<Vec<_>>(), vec![Event::Reinvited { call: 8, ok: true }]);
+    leg.on_response(&ok, t0 + half, &mut out);
+    assert!(take(&mut out)[0].contains("CSeq: 2 ACK"), "a retransmitted 2xx is ACKed again");
+
+    assert_eq!(leg.deadline(), Some(t0 + 2 * half));
+    leg.on_timer(t0 + 2 * half, &mut out);
+    let resume = take(&mut out).remove(0);
+    assert!(resume.contains("CSeq: 3 INVITE") && resume.contains("a=sendrecv\r\n"), "{resume}");
+    leg.on_response(&answer(resume.as_bytes(), 488, "", None), t0 + 2 * half, &mut out);
+    assert!(take(&mut out)[0].contains("CSeq: 3 ACK"));
+    assert_eq!(out.events.drain(..).collect::<Vec<_>>(), vec![Event::Reinvited { call: 8, ok: false }]);
+    assert_eq!(leg.deadline(), Some(t0 + Duration::from_secs(2)), "then only the hang-up is left");
+}
+
+#[test]
+fn callee_stops_sending_while_on_hold() {
+    let t0 = Instant::now();
+    let invite = "INVITE sip:lg11@127.0.0.1:7011 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bKh1\r\nFrom: <sip:lg1@voxide.local>;tag=sw1\r\nTo: <sip:lg11@voxide.local>\r\nCall-ID: h-1\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n";
+    let mut out = Out::default();
+    let phone = Phone { user: 11, username: "lg11", local: addr("127.0.0.1:7011") };
+    let rtp = RtpSock { index: 2, addr: addr("127.0.0.1:9002") };
+    let mut leg = Callee::answer(phone, &Msg::parse(invite.as_bytes()).unwrap(), rtp, &settings(), t0, &mut out);
+    let tag = Msg::parse(take(&mut out)[1].as_bytes()).unwrap().to_tag().unwrap().to_owned();
+    let request = |method: &str, cseq: u32, direction: &str| {
+        let body = format!("v=0\r\nc=IN IP4 127.0.0.1\r\nm=audio 20004 RTP/AVP 0\r\na={direction}\r\n");
+        let len = if method == "ACK" { 0 } else { body.len() };
+        let body = if method == "ACK" { "" } else { &body };
+        let text = format!(
+            "{method} sip:lg11@127.0.0.1:7011 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bK{cseq}\r\nFrom: <sip:lg1@voxide.local>;tag=sw1\r\nTo: <sip:lg11@voxide.local>;tag={tag}\r\nCall-ID: h-1\r\nCSeq: {cseq} {method}\r\nContent-Length: {len}\r\n\r\n{body}"
+        );
+        Msg::parse(text.as_bytes()).unwrap()
+    };
+    leg.on_request(&request("ACK", 1, ""), &mut out);
+    out.events.clear();
+    leg.on_request(&request("INVITE", 2, "sendonly"), &mut out);
+    let ok = take(&mut out).remove(0);
+    assert!(ok.starts_with("SIP/2.0 200 OK") && ok.contains("a=recvonly\r\n") && ok.contains("o=loadgen 1 2 "), "{ok}");
+    let held = |held| Event::CalleeHeld { user: 11, call_id: "h-1".into(), held };
+    assert_eq!(out.events.drain(..).collect::<Vec<_>>(), vec![held(true)]);
+    leg.on_request(&request("INVITE", 3, "sendrecv"), &mut out);
+    assert!(take(&mut out)[0].contains("a=sendrecv\r\n"));
+    assert_eq!(out.events.drain(..).collect::<Vec<_>>(), vec![held(false)]);
 }
