@@ -18,18 +18,18 @@
 mod apps;
 mod auth;
 mod calls;
-mod cdrs;
+pub mod cdrs;
 mod contacts;
 mod crawler;
 mod crawls;
-mod dids;
+pub mod dids;
 mod error;
 mod event_tokens;
 mod events;
-mod extensions;
-mod ivrs;
-mod json;
-mod media;
+pub mod extensions;
+pub mod ivrs;
+pub mod json;
+pub mod media;
 mod oapi;
 mod oapi_history;
 mod openapi;
@@ -55,6 +55,7 @@ use voxide_providers::Provider;
 use voxide_store::Store;
 use voxide_switch::SwitchControl;
 
+pub use auth::Caller;
 pub use error::ApiError;
 pub use event_tokens::EventTokens;
 pub use openapi::{ROUTES, RouteDoc, document as openapi_document};
@@ -151,6 +152,20 @@ async fn openapi_json() -> impl IntoResponse {
 
 async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     ([(CONTENT_TYPE, "text/plain; version=0.0.4")], state.switch.metrics_text())
+}
+
+/// Serves `app` (the API's `router`, with other faces such as the console
+/// merged in) on `listener` until `shutdown` is cancelled; handlers may
+/// read the peer's address (`ConnectInfo<SocketAddr>`).
+pub async fn serve_app(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    shutdown: CancellationToken,
+) -> std::io::Result<()> {
+    let app = NormalizePathLayer::trim_trailing_slash().layer(app);
+    let app =
+        axum::ServiceExt::<axum::extract::Request>::into_make_service_with_connect_info::<std::net::SocketAddr>(app);
+    axum::serve(listener, app).with_graceful_shutdown(async move { shutdown.cancelled().await }).await
 }
 
 /// Serves the API on `listener` until `shutdown` is cancelled.

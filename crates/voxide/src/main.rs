@@ -33,8 +33,33 @@ enum Command {
         #[command(subcommand)]
         command: TokenCommand,
     },
+    /// Manage console users.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
     /// Validate the configuration and exit.
     CheckConfig,
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Add a user who signs in to the web console (`/console/`).
+    Add {
+        #[arg(long)]
+        username: String,
+        /// Read the password from standard input (one line), so it never
+        /// shows in the process list or the shell's history.
+        #[arg(long, required = true)]
+        password_stdin: bool,
+        /// The tenant (SIP domain, or its numeric id) the user belongs to;
+        /// a domain is created when missing. Default: the configured sip.domain.
+        #[arg(long)]
+        tenant: Option<String>,
+        /// Let the user see every tenant and switch between them.
+        #[arg(long)]
+        superadmin: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -88,6 +113,9 @@ fn main() -> ExitCode {
             Command::Migrate => setup::migrate(&config).await,
             Command::Token { command: TokenCommand::Create { name, tenant, superadmin } } => {
                 setup::create_token(&config, &name, tenant.as_deref(), superadmin).await
+            }
+            Command::User { command: UserCommand::Add { username, password_stdin: _, tenant, superadmin } } => {
+                setup::add_user(&config, &username, tenant.as_deref(), superadmin).await
             }
             Command::CheckConfig => Ok(()),
         }

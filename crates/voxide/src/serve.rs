@@ -123,7 +123,9 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         crawler: Some(crawler),
     };
     let options = HttpOptions { max_body_bytes: config.http.max_body_bytes as usize };
-    let api = tokio::spawn(voxide_api::serve(listener, state, options, shutdown.child_token()));
+    let console = voxide_console::ConsoleOptions { shutdown: shutdown.child_token(), ..Default::default() };
+    let app = voxide_api::router(state.clone(), &options).merge(voxide_console::router(state, console));
+    let api = tokio::spawn(voxide_api::serve_app(listener, app, shutdown.child_token()));
     tracing::info!(sip = %sip_addr, http = %http_addr, domain = %config.sip.domain, "voxide is up");
 
     wait_for_signal().await;

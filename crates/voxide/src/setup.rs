@@ -50,6 +50,38 @@ pub async fn create_token(config: &Config, name: &str, tenant: Option<&str>, sup
     Ok(())
 }
 
+/// `voxide user add`: a console user whose password is read from stdin.
+pub async fn add_user(config: &Config, username: &str, tenant: Option<&str>, superadmin: bool) -> anyhow::Result<()> {
+    let username = username.trim();
+    if username.is_empty() || username.len() > 150 || username.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        anyhow::bail!("the username must be 1 to 150 characters without spaces");
+    }
+    let mut password = String::new();
+    std::io::stdin().read_line(&mut password).context("reading the password from standard input")?;
+    let password = password.trim_end_matches(['\r', '\n']).to_string();
+    let hash = tokio::task::spawn_blocking(move || voxide_console::hash_password(&password)).await??;
+    let store = open_store(config).await?;
+    let (default, _) = default_tenant(&store, config).await?;
+    let tenant = match tenant.map(str::trim) {
+        None | Some("") => default,
+        Some(id) if id.chars().all(|c| c.is_ascii_digit()) => {
+            let id: i64 = id.parse().context("tenant id")?;
+            store.tenant(id).await?.with_context(|| format!("no tenant has id {id}"))?
+        }
+        Some(domain) => store.ensure_tenant(&domain.to_ascii_lowercase()).await?,
+    };
+    let created = store.create_user(tenant.id, username, &hash, superadmin).await;
+    store.close().await;
+    match created {
+        Ok(user) => {
+            println!("user {} (id {}) added to tenant {}", user.username, user.id, tenant.domain);
+            Ok(())
+        }
+        Err(voxide_store::StoreError::Conflict) => anyhow::bail!("a user named {username} already exists"),
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// On a first start with no token at all, makes one and prints it once.
 /// A configured `api.bootstrap_token` is stored (as a hash) if new.
 pub async fn bootstrap_token(

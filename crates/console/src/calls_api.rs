@@ -1,0 +1,61 @@
+//! Forms into API calls: the console hands its forms to the API's own
+//! handlers as the JSON bodies the API takes, so their validation, tenant
+//! checks and side effects are exactly the API's.
+
+use axum::body::to_bytes;
+use axum::response::Response;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use voxide_api::ApiError;
+use voxide_api::json::ApiJson;
+use voxide_providers::ProviderError;
+use voxide_store::StoreError;
+
+use crate::error::ConsoleError;
+use crate::layout::Errors;
+
+/// `value` as the API's body extractor would have read it, with its
+/// field-named errors.
+pub(crate) fn body<T: DeserializeOwned>(value: Value) -> Result<ApiJson<T>, ApiError> {
+    let bytes = serde_json::to_vec(&value).map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    voxide_api::json::parse(&bytes).map(ApiJson)
+}
+
+/// The messages to show on a refused form, or the error when the refusal
+/// is not about the form (not found, store failure, …).
+pub(crate) fn form_errors(e: ApiError) -> Result<Errors, ConsoleError> {
+    let mut errors = Errors::new();
+    let mut one = |field: &str, msg: String| {
+        errors.insert(field.to_string(), vec![msg]);
+    };
+    match e {
+        ApiError::Fields(fields) => return Ok(fields),
+        ApiError::BadRequest(msg) => one("non_field_errors", msg),
+        ApiError::Store(StoreError::Conflict) => {
+            one("non_field_errors", "An object with these values already exists.".into())
+        }
+        ApiError::Provider(ProviderError::InvalidInput(msg)) => one("non_field_errors", msg),
+        ApiError::Provider(e @ (ProviderError::NotAvailable(_) | ProviderError::NotOwned(_))) => {
+            one("phonenumber", e.to_string())
+        }
+        other => return Err(other.into()),
+    }
+    Ok(errors)
+}
+
+/// A handler's JSON answer, as its status and body (`Null` if not JSON).
+pub(crate) async fn json_of(response: Response) -> (u16, Value) {
+    let status = response.status().as_u16();
+    let bytes = to_bytes(response.into_body(), 1 << 20).await.unwrap_or_default();
+    (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+}
+
+/// A form's checkbox: present means on.
+pub(crate) fn flag(form: &std::collections::HashMap<String, String>, name: &str) -> i64 {
+    i64::from(form.get(name).is_some_and(|v| v == "1" || v == "on"))
+}
+
+/// A form's text field, trimmed.
+pub(crate) fn text<'a>(form: &'a std::collections::HashMap<String, String>, name: &str) -> &'a str {
+    form.get(name).map_or("", |v| v.trim())
+}
