@@ -8,7 +8,9 @@
 # CPU seconds. The highest step with zero failures is the sustained rate.
 #
 #   benches/calls.sh
-#   CALLS_PER_STEP=3000 RATES="100 200 400" benches/calls.sh
+#   RATES="100 200 400" STEP_SECS=10 benches/calls.sh
+#
+# Writes every step to OUT_JSON (default benches/results/calls-<UTC time>.json).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 rates=${RATES:-"100 200 400 600 800 1000 1500"}
@@ -20,6 +22,10 @@ uac_port=${UAC_PORT:-16064}
 tck=$(getconf CLK_TCK)
 
 command -v sipp >/dev/null || "$root/scripts/deps.sh" test
+if ! command -v jq >/dev/null; then
+  sudo=""; [ "$(id -u)" -ne 0 ] && sudo=sudo
+  $sudo apt-get update -q && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends jq
+fi
 "$root/scripts/deps.sh" run
 (cd "$root" && cargo build --release -p voxide)
 
@@ -54,6 +60,7 @@ printf 'SEQUENTIAL\n1002;secret-1002\n' > "$work/callee.csv"
 cpu() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
 printf '%-8s %-10s %-8s %-8s %-22s %s\n' offered achieved calls failed "setup p50/p95/p99 ms" "switch CPU s"
+steps_json=()
 for rate in $rates; do
   calls=$((rate * step_secs))
   # The callee answers every call of the step, then exits.
@@ -82,5 +89,19 @@ for rate in $rates; do
   [ -n "$rtt" ] && rm -f "$rtt"
   cpus=$(echo "$before $after $tck" | awk '{printf "%.2f", ($2 - $1) / $3}')
   printf '%-8s %-10s %-8s %-8s %-22s %s\n' "$rate" "${achieved:-?}" "${ok:-0}" "${failed:-?}" "${dist:-?}" "$cpus"
+  IFS=/ read -r p50 p95 p99 <<< "${dist:-//}"
+  steps_json+=("$(jq -n --argjson offered "$rate" --arg achieved "${achieved:-}" --arg ok "${ok:-0}" \
+    --arg failed "${failed:-}" --arg p50 "$p50" --arg p95 "$p95" --arg p99 "$p99" --argjson cpu "$cpus" \
+    'def num: if . == "" then null else tonumber end;
+     {offered: $offered, achieved: ($achieved | num), ok: ($ok | num), failed: ($failed | num),
+      setup_ms: {p50: ($p50 | num), p95: ($p95 | num), p99: ($p99 | num)}, switch_cpu_secs: $cpu,
+      switch_cpu_ms_per_call: (if ($ok | num) > 0 then $cpu * 1000 / ($ok | num) else null end)}')")
 done
-echo "switch peak RSS: $(awk '/VmHWM/ {print $2" "$3}' /proc/$vpid/status)"
+peak_kb=$(awk '/VmHWM/ {print $2}' "/proc/$vpid/status")
+echo "switch peak RSS: $peak_kb kB"
+out_json=${OUT_JSON:-$root/benches/results/calls-$(date -u +%Y%m%dT%H%M%SZ).json}
+mkdir -p "$(dirname "$out_json")"
+printf '%s\n' "${steps_json[@]}" | jq -s --argjson step_secs "$step_secs" --argjson peak "${peak_kb:-0}" \
+  '{step_secs: $step_secs, steps: ., switch_peak_rss_kb: $peak,
+    best_cps_no_failure: (map(select(.failed == 0 and .ok > 0)) | max_by(.offered) // null)}' > "$out_json"
+echo "wrote $out_json"

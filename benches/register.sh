@@ -9,6 +9,8 @@
 #   USERS=1000 STEP_SECS=5 RATES="500 1000 2000" benches/register.sh
 #   KEEP_WORK=1 benches/register.sh     # keep the scratch directory and its logs
 #
+# Writes every step and the summary to OUT_JSON (default
+# benches/results/register-<UTC time>.json).
 # Everything runs on 127.0.0.1. Needs a Debian machine with the Rust
 # toolchain; installs sip-tester, kamailio and curl when missing.
 set -euo pipefail
@@ -27,6 +29,7 @@ need=()
 command -v sipp >/dev/null || need+=(sip-tester)
 command -v kamailio >/dev/null || need+=(kamailio)
 command -v curl >/dev/null || need+=(curl)
+command -v jq >/dev/null || need+=(jq)
 if ((${#need[@]})); then
   sudo=""; [ "$(id -u)" -ne 0 ] && sudo=sudo
   $sudo apt-get update -q
@@ -177,6 +180,7 @@ settle() {
 
 printf '%-8s %8s %8s %6s %8s %7s %9s %8s %12s\n' server offered ok failed retrans seconds "reg/s" "call ms" "cpu us/reg"
 declare -A best=() overloaded=()
+steps_json=()
 step() { # name pid target rate
   local name=$1 pid=$2 target=$3 rate=$4 calls=$(($4 * step_secs)) dir="$work/sipp-$1-$4" before after
   mkdir -p "$dir"
@@ -190,6 +194,7 @@ step() { # name pid target rate
   per_s=$(awk -v ok="$ok" -v s="$secs" 'BEGIN { printf "%.0f", (s > 0 ? ok / s : 0) }')
   cpu_us=$(awk -v t=$((after - before)) -v tck="$tck" -v ok="$ok" 'BEGIN { printf "%.0f", (ok > 0 ? t / tck * 1e6 / ok : 0) }')
   printf '%-8s %8d %8d %6d %8d %7.2f %9d %8.1f %12d\n' "$name" "$rate" "$ok" "$failed" "$retrans" "$secs" "$per_s" "$call_ms" "$cpu_us"
+  steps_json+=("{\"server\":\"$name\",\"offered\":$rate,\"ok\":$ok,\"failed\":$failed,\"retransmissions\":$retrans,\"seconds\":$secs,\"per_sec\":$per_s,\"call_ms\":$call_ms,\"cpu_us_per_reg\":$cpu_us}")
   if [ "$failed" -eq 0 ] && [ "$per_s" -gt "${best[$name]:-0}" ]; then best[$name]=$per_s; fi
   # Past the first rate with failed calls the server is overloaded; higher
   # rates would only measure the collapse.
@@ -205,3 +210,13 @@ k=${best[kamailio]:-0}
 echo
 echo "best rate with no failed call: voxide $v reg/s, kamailio $k reg/s"
 awk -v v="$v" -v k="$k" 'BEGIN { if (k > 0) printf "voxide / kamailio = %.2f\n", v / k }'
+out_json=${OUT_JSON:-$root/benches/results/register-$(date -u +%Y%m%dT%H%M%SZ).json}
+mkdir -p "$(dirname "$out_json")"
+printf '%s\n' "${steps_json[@]}" | jq -s --argjson users "$users" --argjson step_secs "$step_secs" \
+  --argjson v "$v" --argjson k "$k" --arg kamailio "$(kamailio -v 2>/dev/null | head -1)" \
+  '{users: $users, step_secs: $step_secs, kamailio_version: $kamailio, steps: .,
+    best_per_sec: {voxide: $v, kamailio: $k}, voxide_over_kamailio: (if $k > 0 then $v / $k else null end),
+    cpu_us_per_reg: (group_by(.server) | map({key: .[0].server,
+      value: (map(select(.failed == 0)) | if length > 0 then (map(.cpu_us_per_reg) | add / length) else null end)}) | from_entries)}' \
+  > "$out_json"
+echo "wrote $out_json"

@@ -27,7 +27,8 @@ token="soak-token-$$-$(date +%s)"
 start_switch "$work" "$sport" "$hport" "$token"
 rate=$(awk -v c="$concurrency" -v h="$hold" 'BEGIN { printf "%.2f", c / h }')
 mkdir -p "$root/benches/results"
-out="$root/benches/results/soak-$(date -u +%Y%m%dT%H%M%SZ).json"
+out=${OUT_JSON:-$root/benches/results/soak-$(date -u +%Y%m%dT%H%M%SZ).json}
+mkdir -p "$(dirname "$out")"
 echo "== soak: $concurrency calls in progress ($rate/s, held ${hold} s) for $minutes min, RSS every $sample s"
 status=0
 "$root/target/release/voxide-loadgen" \
