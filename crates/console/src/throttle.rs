@@ -166,7 +166,7 @@ impl Throttle {
             let mut unlocked: Vec<(Instant, ThrottleKey)> = self
                 .entries
                 .iter()
-                .filter(|(_, e)| !e.locked_until.is_some_and(|u| u > now))
+                .filter(|(_, e)| e.locked_until.is_none_or(|u| u <= now))
                 .map(|(k, e)| (e.last_seen, k.clone()))
                 .collect();
             unlocked.sort_by_key(|(seen, _)| *seen);
