@@ -140,6 +140,12 @@ pub(crate) struct Call {
     answered_here: bool,
     /// B's REFER awaits its outcome (the NOTIFY that ends it).
     refer_pending: bool,
+    /// The switch looks for the callee step by step: B failing is
+    /// reported ([`Command::Unanswered`]) instead of ending the call.
+    hunting: bool,
+    /// Unanswered was reported (or nothing rung yet): the next step is
+    /// the driver's.
+    awaiting: bool,
     session_deadline: Option<Instant>,
     pending: Vec<Pending>,
     ended_at: Option<Instant>,
@@ -171,6 +177,8 @@ impl Call {
             early_a: None,
             answered_here: false,
             refer_pending: false,
+            hunting: false,
+            awaiting: false,
             session_deadline: None,
             pending: Vec::new(),
             ended_at: None,
@@ -266,6 +274,7 @@ impl Call {
 
     pub(crate) fn next_timeout(&self) -> Option<Instant> {
         match self.state {
+            State::Ringing if self.awaiting => None,
             State::Ringing => Some(self.ring_deadline),
             // Giving up on A's ACK need not wait for the next retransmission.
             State::Answered => self.ok_retransmit.map(|(next, _, give_up)| next.min(give_up)),
@@ -277,9 +286,13 @@ impl Call {
 
     pub(crate) fn on_timer(&mut self, now: Instant, cfg: &B2buaConfig) -> Vec<Command> {
         match self.state {
-            State::Ringing if now >= self.ring_deadline => {
+            State::Ringing if now >= self.ring_deadline && !self.awaiting => {
                 let mut out = self.cancel_forks(cfg, Side::B);
-                out.extend(self.fail_a(cfg, HangupCause::NoAnswer, now));
+                if self.hunting {
+                    out.extend(self.unanswered(480, HangupCause::NoAnswer));
+                } else {
+                    out.extend(self.fail_a(cfg, HangupCause::NoAnswer, now));
+                }
                 out
             }
             State::Answered => {
@@ -350,6 +363,7 @@ impl Call {
 mod dialled;
 mod dialog;
 mod media;
+mod plan;
 mod responses;
 
 /// Our Contact URI toward a flow.

@@ -118,6 +118,15 @@ pub enum Command {
     Answered {
         call: u64,
     },
+    /// Nobody answered the step of a planned call ([`B2bua::start_planned`]):
+    /// every fork failed (`status` is the best of their answers) or its
+    /// ring time ran out (480, `NoAnswer`). A still rings; the driver
+    /// rings the next step, refuses A, or answers it.
+    Unanswered {
+        call: u64,
+        status: u16,
+        cause: HangupCause,
+    },
     /// The call is over: write the CDR, free the relay.
     Ended {
         call: u64,
@@ -243,6 +252,66 @@ impl B2bua {
         let id = new.id;
         let (call, out) = Call::answer_here(now, &self.config, new);
         self.admit(id, call, out);
+    }
+
+    /// Admits a phone's call whose callee the switch will look for step by
+    /// step: A gets 100 Trying and waits for [`B2bua::ring`],
+    /// [`B2bua::refuse`] or [`B2bua::answer_waiting`]. `new.targets` is
+    /// ignored.
+    pub fn start_planned(&mut self, now: Instant, new: NewCall) {
+        let id = new.id;
+        let (call, out) = Call::start_planned(now, &self.config, new);
+        self.admit(id, call, out);
+    }
+
+    /// Rings one step of a planned call: forks B to `targets` for at most
+    /// `ring_for`, shown `caller_id` when given. If nobody answers, the
+    /// call reports [`Command::Unanswered`]. False when the call is not
+    /// waiting for a step.
+    pub fn ring(
+        &mut self,
+        now: Instant,
+        id: u64,
+        targets: Vec<Target>,
+        ring_for: std::time::Duration,
+        caller_id: Option<&str>,
+    ) -> bool {
+        let Some(call) = self.calls.get_mut(&id) else { return false };
+        if !call.is_awaiting() {
+            return false;
+        }
+        let old_b = call.b.call_id.clone();
+        let out = call.ring(now, &self.config, targets, ring_for, caller_id);
+        self.by_call_id.remove(&old_b);
+        self.by_call_id.insert(call.b.call_id.clone(), id);
+        self.absorb(id, out);
+        true
+    }
+
+    /// Ends a planned call that found nobody: A gets `status`.
+    pub fn refuse(&mut self, now: Instant, id: u64, status: u16, cause: HangupCause) -> bool {
+        let out = match self.calls.get_mut(&id) {
+            Some(call) => call.refuse_waiting(now, &self.config, status, cause),
+            None => return false,
+        };
+        let done = !out.is_empty();
+        self.absorb(id, out);
+        done
+    }
+
+    /// The switch answers a planned call's A itself (voicemail): see
+    /// [`B2bua::answer`]. False when the call is not waiting for a step.
+    pub fn answer_waiting(&mut self, now: Instant, id: u64) -> bool {
+        let Some(call) = self.calls.get_mut(&id) else { return false };
+        let old_b = call.b.call_id.clone();
+        let out = call.answer_waiting(now, &self.config);
+        if out.is_empty() {
+            return false;
+        }
+        self.by_call_id.remove(&old_b);
+        self.by_call_id.insert(call.b.call_id.clone(), id);
+        self.absorb(id, out);
+        true
     }
 
     /// Dials `targets` for a call whose only leg is up (one the switch

@@ -15,6 +15,7 @@ mod forking;
 mod hosted;
 mod messages;
 mod originate;
+mod plans;
 mod timers;
 mod transfer;
 

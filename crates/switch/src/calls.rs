@@ -370,6 +370,9 @@ impl Driver {
                         c.relay.send_dtmf(leg_of(side), &digits, duration_ms);
                     }
                 }
+                Command::Unanswered { call, status, .. } => {
+                    self.signal(call, crate::sessions::CallSignal::Unanswered(status));
+                }
                 Command::Ended { call, cause } => self.call_ended(call, cause),
                 Command::TransferAsked { call, to, .. } => self.transfer_asked(call, &to),
             }

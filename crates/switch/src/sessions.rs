@@ -27,6 +27,9 @@ pub enum CallSignal {
     Digit(char),
     /// A prompt played to the far end has been sent in full.
     PlaybackDone,
+    /// Nobody answered the step the switch rang for a waiting caller
+    /// (the best of the failures' SIP statuses).
+    Unanswered(u16),
     /// The call is over, with its hangup cause.
     Ended(String),
 }

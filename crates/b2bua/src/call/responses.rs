@@ -109,8 +109,9 @@ impl Call {
         if leg.winner == Some(fork) {
             return self.ack_fork(cfg, side, fork, build::cseq(&resp.headers)); // a retransmitted 2xx: ACK again
         }
-        if leg.winner.is_some() || self.state != State::Ringing {
-            // Another fork (or a late one) answered: take it and hang it up.
+        if leg.winner.is_some() || self.state != State::Ringing || self.awaiting {
+            // Another fork (or a late one, or one of a step given up on)
+            // answered: take it and hang it up.
             return self.ack_and_bye_late_fork(cfg, side, fork, &resp);
         }
         let mut out = self.take_answer(cfg, side, fork, &resp);
@@ -287,11 +288,18 @@ impl Call {
     /// fails with the best of their statuses.
     fn maybe_all_failed(&mut self, now: Instant, cfg: &B2buaConfig, side: Side) -> Vec<Command> {
         let leg = self.dialled(side);
-        if self.state != State::Ringing || leg.winner.is_some() || leg.forks.iter().any(|f| f.final_status.is_none()) {
+        if self.state != State::Ringing
+            || self.awaiting
+            || leg.winner.is_some()
+            || leg.forks.iter().any(|f| f.final_status.is_none())
+        {
             return Vec::new();
         }
         let statuses: Vec<u16> = leg.forks.iter().filter_map(|f| f.final_status).collect();
         let best = best_failure(&statuses).unwrap_or(480);
+        if self.hunting && side == Side::B {
+            return self.unanswered(best, HangupCause::from_status(best));
+        }
         self.fail_a_with(cfg, best, HangupCause::from_status(best), now)
     }
 

@@ -84,7 +84,7 @@ impl MenuHost {
                         steps = flow.key(key);
                     }
                     Some(CallSignal::PlaybackDone) => steps = flow.played(),
-                    Some(CallSignal::Answered) => {}
+                    Some(CallSignal::Answered | CallSignal::Unanswered(_)) => {}
                     Some(CallSignal::Ended(_)) | None => return Ok(()),
                 },
                 // The caller's audio is not needed: drained so the relay never waits.
