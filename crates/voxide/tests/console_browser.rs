@@ -470,3 +470,67 @@ fn a_crawls_menu_tree_is_drawn_with_each_prompts_words_and_audio() {
     assert!((duration - 2.0).abs() < 0.1, "the browser reads {duration} s");
     assert!(chrome.all(&format!("audio#prompt-{sales}")).is_empty());
 }
+
+#[test]
+fn a_calls_transcript_is_aligned_to_its_recording() {
+    let server = Server::start(env!("CARGO_BIN_EXE_voxide"), &[]);
+    add_user(&server, "alice");
+    // A call record as the switch writes one for a transcribed call.
+    let key = server.dir().join("data/secret.key");
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let (cdr, media) = runtime.block_on(async {
+        let store = Store::connect(&store_url(&server), SecretBox::from_key_file(&key).unwrap()).await.unwrap();
+        let t = store.tenant_by_domain("voxide.local").await.unwrap().expect("the switch's tenant");
+        let now = voxide_store::clock::now();
+        let start = voxide_store::CdrStart {
+            tenant_id: t.id,
+            call_uuid: "transcribed-call".into(),
+            call_direction: "internal".into(),
+            did_number_id: None,
+            call_from: "1001".into(),
+            call_to: "1002".into(),
+            extension_id: None,
+            is_verified: true,
+            in_contact: false,
+            started_at: now.clone(),
+        };
+        let id = store.start_cdr(&start).await.unwrap();
+        let media = format!("domain_{}/transcribed-call.wav", t.id);
+        let transcript = json!([
+            {"transcript": "fine thanks and you", "confidence": 0.88, "leg": "callee", "start": 2.5, "end": 3.4,
+             "timestamps": [["fine", 2.5, 2.8]]},
+            {"transcript": "hello how are you", "confidence": 0.93, "leg": "caller", "start": 0.4, "end": 1.6,
+             "timestamps": [["hello", 0.4, 0.8]]}
+        ]);
+        let end = voxide_store::CdrEnd {
+            call_uuid: "transcribed-call".into(),
+            answered_at: Some(now.clone()),
+            ended_at: now,
+            bill_duration: 4,
+            hangup_cause: "NORMAL_CLEARING".into(),
+            recording: Some(format!("/api/media/{media}")),
+            transcription_text: Some(transcript.to_string()),
+        };
+        store.end_cdr(&end).await.unwrap();
+        store.close().await;
+        (id, media)
+    });
+    let file = server.dir().join("data/recordings").join(&media);
+    std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+    std::fs::write(&file, tone(4)).unwrap();
+
+    let chrome = Chrome::start("transcript");
+    chrome.sign_in(&server, "alice");
+    chrome.goto(&server.url(&format!("/console/cdrs/{cdr}")));
+    let lines = chrome.all("#transcript li");
+    let texts: Vec<String> = lines.iter().map(|l| chrome.text_of(l)).collect();
+    assert_eq!(texts.len(), 2, "{texts:?}");
+    assert!(texts[0].contains("caller") && texts[0].contains("hello how are you") && texts[0].contains("93 %"));
+    assert!(texts[1].starts_with("0:02.5") && texts[1].contains("fine thanks and you"), "{texts:?}");
+    assert!(audio_duration(&chrome, "recording") > 3.9);
+    // A segment's time moves the player there.
+    chrome.click("#transcript li:nth-child(2) button.seek");
+    let at = chrome.script("return document.getElementById('recording').currentTime;").as_f64().unwrap_or(-1.0);
+    assert!(at >= 2.5 && at < 3.5, "the player is at {at} s");
+    chrome.shot("cdr-transcript");
+}

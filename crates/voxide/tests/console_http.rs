@@ -428,3 +428,86 @@ fn ext_tenant(theirs: &Theirs) -> i64 {
     let folder = theirs.recording.split('/').next().unwrap_or("");
     folder.trim_start_matches("domain_").parse().unwrap_or_else(|_| panic!("tenant of {}", theirs.recording))
 }
+
+#[test]
+fn menus_and_numbers_are_made_through_the_console_as_through_the_api() {
+    let s = start();
+    add_user(&s, "alice", ALICE_PASSWORD, &[]);
+    let ext = s.create_extension("1001", "secret-1001");
+    let mut b = Browser::new(&s);
+    assert_eq!(b.sign_in("alice", ALICE_PASSWORD).status, 303);
+    let csrf = b.get("/console/ivrs/new").csrf();
+
+    // Every bad field is named with the API's message, and nothing is made.
+    let bad = b.post(
+        "/console/ivrs",
+        &[
+            ("csrf", &csrf),
+            ("name", "main"),
+            ("timeout_ms", "50"),
+            ("repeat", "3"),
+            ("digit_0", "x"),
+            ("action_0", "extension"),
+            ("target_0", "1001"),
+        ],
+    );
+    assert_eq!(bad.status, 400);
+    for message in [
+        "Give greeting_text or greeting_file.",
+        "Enter a whole number of milliseconds between 1000 and 60000.",
+        "Enter one of 0-9, * or #.",
+    ] {
+        assert!(bad.body.contains(message), "{message}: {}", bad.body);
+    }
+    assert_eq!(s.get("/api/ivrs/"), (200, json!([])));
+
+    let made = b.post(
+        "/console/ivrs",
+        &[
+            ("csrf", &csrf),
+            ("name", "main"),
+            ("greeting_text", "Press 1 for the desk."),
+            ("timeout_ms", "4000"),
+            ("repeat", "2"),
+            ("digit_0", "1"),
+            ("action_0", "extension"),
+            ("target_0", "1001"),
+            ("digit_1", ""),
+            ("action_1", "extension"),
+            ("target_1", ""),
+        ],
+    );
+    assert_eq!((made.status, made.location()), (303, "/console/ivrs?done=created"), "{}", made.body);
+    let (_, menus) = s.get("/api/ivrs/");
+    assert_eq!(menus[0]["name"], "main");
+    assert_eq!((&menus[0]["timeout_ms"], &menus[0]["repeat"]), (&json!(4000), &json!(2)));
+    assert_eq!(menus[0]["options"], json!([{"digit": "1", "action": "extension", "target": "1001"}]));
+    let menu_id = menus[0]["id"].as_i64().unwrap();
+
+    // A number is searched for, bought for the extension, then routed to the menu.
+    let search = b.get("/console/dids?npa=786");
+    assert_eq!(search.status, 200);
+    let at = search.body.find("name=\"phonenumber\" value=\"").expect("a number offered");
+    let number: String = search.body[at + 26..].chars().take_while(|c| c.is_ascii_digit()).collect();
+    assert_eq!(number.len(), 11, "{number}");
+    let ext_id = ext["id"].to_string();
+    let bought = b.post("/console/dids", &[("csrf", &csrf), ("phonenumber", &number), ("extension", &ext_id)]);
+    assert_eq!((bought.status, bought.location()), (303, "/console/dids?done=bought"), "{}", bought.body);
+    let again = b.post("/console/dids", &[("csrf", &csrf), ("phonenumber", &number), ("extension", "")]);
+    assert_eq!(again.status, 400);
+    assert!(again.body.contains("did number with this phonenumber already exists."), "{}", again.body);
+    let (_, dids) = s.get("/api/did_numbers/");
+    assert_eq!(dids.as_array().map(Vec::len), Some(1), "{dids}");
+    assert_eq!((&dids[0]["phonenumber"], &dids[0]["extension"]), (&json!(number), &ext["id"]));
+    let did = dids[0]["id"].as_i64().unwrap();
+    let routed = b.post(&format!("/console/dids/{did}"), &[("csrf", &csrf), ("route", &format!("ivr:{menu_id}"))]);
+    assert_eq!(routed.status, 303, "{}", routed.body);
+    let (_, did_now) = s.get(&format!("/api/did_numbers/{did}/"));
+    assert_eq!((&did_now["ivr_id"], &did_now["extension"]), (&json!(menu_id), &json!(null)));
+
+    // The menu cannot go while the number routes to it: the API's refusal, shown.
+    let refused = b.post(&format!("/console/ivrs/{menu_id}/delete"), &[("csrf", &csrf)]);
+    assert_eq!(refused.status, 409);
+    assert!(refused.body.contains("routes to this IVR"), "{}", refused.body);
+    assert_eq!(s.get(&format!("/api/ivrs/{menu_id}/")).0, 200);
+}
