@@ -531,6 +531,6 @@ fn a_calls_transcript_is_aligned_to_its_recording() {
     // A segment's time moves the player there.
     chrome.click("#transcript li:nth-child(2) button.seek");
     let at = chrome.script("return document.getElementById('recording').currentTime;").as_f64().unwrap_or(-1.0);
-    assert!(at >= 2.5 && at < 3.5, "the player is at {at} s");
+    assert!((2.5..3.5).contains(&at), "the player is at {at} s");
     chrome.shot("cdr-transcript");
 }
