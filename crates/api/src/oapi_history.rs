@@ -489,6 +489,7 @@ mod tests {
             ivr_id: None,
             recording: 0,
             created_at: String::new(),
+            ..Default::default()
         };
         Directory { extensions: vec![ext(1, "1001"), ext(2, "1002")], dids: vec![did] }
     }

@@ -6,7 +6,7 @@ use sqlx::{AssertSqlSafe, Row};
 
 use crate::{Store, StoreError, clock};
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct DidRow {
     pub id: i64,
     pub tenant_id: i64,
@@ -18,6 +18,20 @@ pub struct DidRow {
     pub ivr_id: Option<i64>,
     pub recording: i64,
     pub created_at: String,
+    /// Put before the caller's name on calls in on the number (seed 003's `di_didnameprefix`).
+    pub cid_name_prefix: String,
+    /// Put before the caller's number on calls in (seed 003's `di_didprefix`).
+    pub number_prefix: String,
+    /// A PBX destination (`DestinationRef` text) for calls in; '' = none.
+    pub destination: String,
+}
+
+/// The PBX fields of a DID to change; `None` leaves one as it is.
+#[derive(Debug, Clone, Default)]
+pub struct DidPbxChanges {
+    pub cid_name_prefix: Option<String>,
+    pub number_prefix: Option<String>,
+    pub destination: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -29,7 +43,7 @@ pub struct NewDid {
 }
 
 const SELECT: &str = "SELECT d.id, d.tenant_id, d.provider_id, d.phonenumber, t.domain, d.extension_id, d.ivr_id, \
-     d.recording, d.created_at FROM did_numbers d JOIN tenants t ON t.id = d.tenant_id";
+     d.recording, d.created_at, d.cid_name_prefix, d.number_prefix, d.destination FROM did_numbers d JOIN tenants t ON t.id = d.tenant_id";
 
 fn did(row: &AnyRow) -> Result<DidRow, sqlx::Error> {
     Ok(DidRow {
@@ -42,6 +56,9 @@ fn did(row: &AnyRow) -> Result<DidRow, sqlx::Error> {
         ivr_id: row.try_get("ivr_id")?,
         recording: row.try_get("recording")?,
         created_at: row.try_get("created_at")?,
+        cid_name_prefix: row.try_get("cid_name_prefix")?,
+        number_prefix: row.try_get("number_prefix")?,
+        destination: row.try_get("destination")?,
     })
 }
 
@@ -153,6 +170,25 @@ impl Store {
                 .await?;
         }
         tx.commit().await?;
+        self.did_by_id(Some(tenant_id), did_id).await
+    }
+
+    /// Sets the PBX fields of a DID of `tenant_id`; `None` when the tenant
+    /// has no such DID.
+    pub async fn set_did_pbx(
+        &self,
+        tenant_id: i64,
+        did_id: i64,
+        changes: &DidPbxChanges,
+    ) -> Result<Option<DidRow>, StoreError> {
+        let Some(cur) = self.did_by_id(Some(tenant_id), did_id).await? else { return Ok(None) };
+        sqlx::query("UPDATE did_numbers SET cid_name_prefix = $1, number_prefix = $2, destination = $3 WHERE id = $4")
+            .bind(changes.cid_name_prefix.as_ref().unwrap_or(&cur.cid_name_prefix))
+            .bind(changes.number_prefix.as_ref().unwrap_or(&cur.number_prefix))
+            .bind(changes.destination.as_ref().unwrap_or(&cur.destination))
+            .bind(did_id)
+            .execute(self.pool())
+            .await?;
         self.did_by_id(Some(tenant_id), did_id).await
     }
 

@@ -9,37 +9,58 @@
 //! Layout: one module per table family (`tenants`, `tokens`, `apps`, `extensions`,
 //! `dids`, `ivrs`, `crawls`, `cdrs`, `bindings`, `sms`), `secret` for SIP passwords at rest,
 //! `clock` for the timestamp format.
+//!
+//! PBX objects (seed 003): `extension_features`, `hunt_groups`, `voicemail`,
+//! `conditions`, `custom_destinations`, `destinations` (chained), `phones`;
+//! `destination` parses the destination strings they hold.
 
 mod apps;
 mod bindings;
 mod cdrs;
 pub mod clock;
+pub mod conditions;
 mod contacts;
 mod crawls;
+mod custom_destinations;
+mod destination;
+mod destinations;
 mod dids;
 mod error;
+mod extension_features;
 mod extensions;
+mod hunt_groups;
 mod ivrs;
+mod phones;
 mod secret;
 mod sms;
 mod tenants;
 mod tokens;
 mod users;
+mod voicemail;
 
 pub use apps::AppRow;
 pub use bindings::{BindingRow, NewBinding};
 pub use cdrs::{CdrEnd, CdrFilter, CdrOrder, CdrRow, CdrStart};
+pub use conditions::{ConditionKind, ConditionRow, NewCondition};
 pub use contacts::ContactRow;
 pub use crawls::{CrawlNodeRow, CrawlRow, ScanRow};
+pub use custom_destinations::CustomDestinationRow;
+pub use destination::{DestinationError, DestinationRef, is_outside_number};
+pub use destinations::{DestinationRow, DestinationUse, NewDestination};
+pub use dids::DidPbxChanges;
 pub use dids::{DidRow, NewDid};
 pub use error::StoreError;
+pub use extension_features::{ExtensionFeatures, ExtensionFeaturesPatch, FollowMeStep};
 pub use extensions::{ExtensionChanges, ExtensionRow, NewExtension};
+pub use hunt_groups::{HuntGroup, HuntMember, HuntStrategy, NewHuntGroup};
 pub use ivrs::{IvrDeletion, IvrOptionRow, IvrRow, NewIvr};
+pub use phones::{NewPhone, PhoneRow, normalize_mac};
 pub use secret::SecretBox;
 pub use sms::{NewSms, SmsDirection, SmsRow, SmsStatus};
 pub use tenants::{TenantRow, UserRow};
 pub use tokens::{TokenScope, generate_token, hash_token};
 pub use users::{NewSession, SessionRow};
+pub use voicemail::{NewVoicemail, VoicemailRow};
 
 use sqlx::AnyPool;
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
