@@ -28,6 +28,11 @@ pub struct ExtensionView {
     pub online: bool,
     pub updated_at: String,
     pub domain: String,
+    /// What people call it (seed 002's `name`).
+    pub display_name: String,
+    /// Its direct address is `sip:direct.<hash>@<domain>` (set through
+    /// seed 002's face); read-only here.
+    pub direct_hash: Option<String>,
 }
 
 /// Body of POST/PUT/PATCH. Unknown fields are refused, so a typo is not
@@ -42,6 +47,7 @@ pub struct ExtensionBody {
     transcription: Option<i64>,
     #[serde(default, deserialize_with = "flag")]
     recording: Option<i64>,
+    display_name: Option<String>,
     /// Read-only fields clients echo back from a GET; accepted and ignored.
     #[serde(default, rename = "id")]
     _id: Option<serde_json::Value>,
@@ -53,6 +59,8 @@ pub struct ExtensionBody {
     _domain: Option<serde_json::Value>,
     #[serde(default, rename = "online")]
     _online: Option<serde_json::Value>,
+    #[serde(default, rename = "direct_hash")]
+    _direct_hash: Option<serde_json::Value>,
 }
 
 /// Accepts 0/1 or false/true, as the seed API sends integers.
@@ -71,26 +79,73 @@ fn flag<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
     }
 }
 
+/// What is wrong with a SIP username, if anything (every face of the API
+/// checks usernames here).
+pub(crate) fn username_problem(u: &str) -> Option<&'static str> {
+    if u.is_empty() {
+        Some("This field may not be blank.")
+    } else if u.len() > 32 {
+        Some("Ensure this field has no more than 32 characters.")
+    } else if !u.chars().all(|c| c.is_ascii_alphanumeric() || "._-+".contains(c)) {
+        Some("Only letters, digits and . _ - + are allowed.")
+    } else if u.starts_with(DIRECT_PREFIX) {
+        Some("Names starting with \"direct.\" are reserved for direct addresses.")
+    } else {
+        None
+    }
+}
+
+/// The user part prefix of direct addresses, which the switch routes
+/// before extensions.
+const DIRECT_PREFIX: &str = "direct.";
+
+/// What is wrong with a SIP password, if anything.
+pub(crate) fn password_problem(p: &str) -> Option<&'static str> {
+    if p.len() < 6 {
+        Some("Ensure this field has at least 6 characters.")
+    } else if p.len() > 128 {
+        Some("Ensure this field has no more than 128 characters.")
+    } else if p.chars().any(|c| c.is_control()) {
+        Some("Control characters are not allowed.")
+    } else {
+        None
+    }
+}
+
+/// What is wrong with a display name (seed 002's `name`), if anything.
+pub(crate) fn display_name_problem(n: &str) -> Option<&'static str> {
+    if n.chars().count() > 128 {
+        Some("Ensure this field has no more than 128 characters.")
+    } else if n.chars().any(char::is_control) {
+        Some("Control characters are not allowed.")
+    } else {
+        None
+    }
+}
+
 fn validate(body: &ExtensionBody, require_all: bool) -> Result<(), ApiError> {
     let mut errors = FieldErrors::new();
     let mut bad = |field: &str, msg: &str| errors.entry(field.to_string()).or_default().push(msg.to_string());
     match &body.sip_username {
         None if require_all => bad("sip_username", "This field is required."),
         None => {}
-        Some(u) if u.is_empty() => bad("sip_username", "This field may not be blank."),
-        Some(u) if u.len() > 32 => bad("sip_username", "Ensure this field has no more than 32 characters."),
-        Some(u) if !u.chars().all(|c| c.is_ascii_alphanumeric() || "._-+".contains(c)) => {
-            bad("sip_username", "Only letters, digits and . _ - + are allowed.")
+        Some(u) => {
+            if let Some(why) = username_problem(u) {
+                bad("sip_username", why)
+            }
         }
-        Some(_) => {}
     }
     match &body.sip_password {
         None if require_all => bad("sip_password", "This field is required."),
         None => {}
-        Some(p) if p.len() < 6 => bad("sip_password", "Ensure this field has at least 6 characters."),
-        Some(p) if p.len() > 128 => bad("sip_password", "Ensure this field has no more than 128 characters."),
-        Some(p) if p.chars().any(|c| c.is_control()) => bad("sip_password", "Control characters are not allowed."),
-        Some(_) => {}
+        Some(p) => {
+            if let Some(why) = password_problem(p) {
+                bad("sip_password", why)
+            }
+        }
+    }
+    if let Some(why) = body.display_name.as_deref().and_then(display_name_problem) {
+        bad("display_name", why);
     }
     if let Some(c) = &body.cellphone
         && (c.len() > 20 || !c.chars().all(|ch| ch.is_ascii_digit() || ch == '+'))
@@ -113,6 +168,8 @@ pub(crate) fn view(online: &HashSet<i64>, e: ExtensionRow) -> ExtensionView {
         online,
         updated_at: e.updated_at,
         domain: e.domain,
+        display_name: e.display_name,
+        direct_hash: e.direct_hash,
     }
 }
 
@@ -125,7 +182,8 @@ fn taken() -> ApiError {
     ApiError::field("sip_username", "extension with this sip username already exists.")
 }
 
-fn publish(state: &AppState, e: &ExtensionRow) {
+/// Tells the switch an extension was created or changed.
+pub(crate) fn publish(state: &AppState, e: &ExtensionRow) {
     let account = Account { tenant_id: e.tenant_id, extension_id: e.id, password: e.sip_password.clone() };
     let features = Features { recording: e.recording != 0, transcription: e.transcription != 0 };
     state.switch.extension_saved(&e.domain, &e.sip_username, account, e.user_id, features);
@@ -163,7 +221,8 @@ pub async fn create(
         transcription: body.transcription.unwrap_or(0),
         recording: body.recording.unwrap_or(0),
     };
-    let row = state.store.insert_extension(&new).await.map_err(|e| match e {
+    let display_name = body.display_name.unwrap_or_default();
+    let row = state.store.insert_labelled_extension(&new, &display_name, "").await.map_err(|e| match e {
         StoreError::Conflict => taken(),
         e => e.into(),
     })?;
@@ -187,6 +246,9 @@ async fn change(
         cellphone: if full { Some(body.cellphone.unwrap_or_default()) } else { body.cellphone },
         transcription: body.transcription,
         recording: body.recording,
+        // Older clients PUT without it; they keep the name set elsewhere.
+        display_name: body.display_name,
+        ..Default::default()
     };
     let row = state
         .store

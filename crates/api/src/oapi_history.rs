@@ -478,6 +478,7 @@ mod tests {
             recording: 0,
             updated_at: String::new(),
             domain: "acme.voxide.local".into(),
+            ..Default::default()
         };
         let did = DidRow {
             id: 9,

@@ -2,6 +2,9 @@
 //! dialled number decides. Rules are data (built from configuration), so
 //! routing is testable without a switch.
 //!
+//! - `Direct`: `direct.<hash>` reaches the extension holding that secret
+//!   hash (seed 002's direct extensions), from trunks and any tenant, like
+//!   a DID.
 //! - `Did`: a number we own routes to the extension it is assigned to.
 //! - `Extension`: an extension calling a sibling extension of its tenant.
 //! - `Prefix`: numbers starting with a prefix leave through a trunk,
@@ -62,13 +65,23 @@ pub trait Numbering {
     fn extension_id(&self, tenant_id: i64, username: &str) -> Option<i64>;
     /// The DID with this (E.164 digits) number.
     fn did(&self, number: &str) -> Option<DidRoute>;
+    /// The extension whose direct address is `direct.<hash>`: its tenant
+    /// id, extension id and SIP username.
+    fn direct(&self, hash: &str) -> Option<(i64, i64, String)> {
+        let _ = hash;
+        None
+    }
 }
+
+/// The user part prefix of direct addresses (`sip:direct.<hash>@domain`).
+pub const DIRECT_PREFIX: &str = "direct.";
 
 /// Shorter dialled strings are extensions, never numbers for a trunk.
 pub const MIN_OUTSIDE_DIGITS: usize = 7;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Rule {
+    Direct,
     Did,
     Extension,
     Prefix { prefix: String, trunk: String, strip: usize, prepend: String },
@@ -84,9 +97,10 @@ impl RouteTable {
         Self { rules }
     }
 
-    /// DIDs, then extensions, then the given trunk prefixes in order.
+    /// Direct addresses, DIDs, then extensions, then the given trunk
+    /// prefixes in order.
     pub fn standard(trunk_prefixes: Vec<Rule>) -> Self {
-        let mut rules = vec![Rule::Did, Rule::Extension];
+        let mut rules = vec![Rule::Direct, Rule::Did, Rule::Extension];
         rules.extend(trunk_prefixes);
         Self { rules }
     }
@@ -95,6 +109,12 @@ impl RouteTable {
         let digits = normalize(dialed);
         for rule in &self.rules {
             match rule {
+                Rule::Direct => {
+                    let Some(hash) = dialed.strip_prefix(DIRECT_PREFIX) else { continue };
+                    if let Some((tenant_id, extension_id, username)) = numbering.direct(hash) {
+                        return Some(Destination::Extension { tenant_id, extension_id, username, did_id: None });
+                    }
+                }
                 Rule::Did => {
                     let Some(did) = digits.as_deref().and_then(|d| did_lookup(d, numbering)) else { continue };
                     return Some(match (did.extension, did.ivr) {
@@ -171,6 +191,9 @@ mod tests {
                 _ => None,
             }
         }
+        fn direct(&self, hash: &str) -> Option<(i64, i64, String)> {
+            (hash == "a1b2c3d4e5f60718").then(|| (2, 21, "1001".into()))
+        }
     }
 
     fn table() -> RouteTable {
@@ -228,5 +251,37 @@ mod tests {
         assert_eq!(nine, Some(Destination::Trunk { trunk: "carrier".into(), number: "13055550199".into() }));
         assert_eq!(t.route(Caller::Trunk, "13055550199", &Book), None);
         assert_eq!(t.route(Caller::Extension { tenant_id: 1 }, "abc", &Book), None);
+    }
+
+    #[test]
+    fn direct_address_reaches_its_extension_from_trunks_and_every_tenant() {
+        let t = table();
+        let want = Destination::Extension { tenant_id: 2, extension_id: 21, username: "1001".into(), did_id: None };
+        for caller in [Caller::Trunk, Caller::Extension { tenant_id: 1 }, Caller::Extension { tenant_id: 2 }] {
+            assert_eq!(t.route(caller, "direct.a1b2c3d4e5f60718", &Book), Some(want.clone()), "{caller:?}");
+        }
+    }
+
+    #[test]
+    fn unknown_or_malformed_direct_addresses_route_nowhere() {
+        let t = table();
+        for dialed in ["direct.ffffffffffffffff", "direct.", "direct.a1b2c3d4e5f6071", "a1b2c3d4e5f60718", "direct"] {
+            assert_eq!(t.route(Caller::Trunk, dialed, &Book), None, "{dialed}");
+            assert_eq!(t.route(Caller::Extension { tenant_id: 2 }, dialed, &Book), None, "{dialed}");
+        }
+    }
+
+    #[test]
+    fn a_numbering_without_direct_addresses_never_matches_them() {
+        struct Plain;
+        impl Numbering for Plain {
+            fn extension_id(&self, _: i64, _: &str) -> Option<i64> {
+                None
+            }
+            fn did(&self, _: &str) -> Option<DidRoute> {
+                None
+            }
+        }
+        assert_eq!(table().route(Caller::Trunk, "direct.a1b2c3d4e5f60718", &Plain), None);
     }
 }
