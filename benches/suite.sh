@@ -14,7 +14,8 @@
 #   media     concurrent relayed calls: Voxide vs rtpengine (userspace) vs the
 #             echo relay, voxide-loadgen (media.json)
 #   dtmf      RFC 4733 digits delivered and detected under load (dtmf.json)
-#   stt       live speech-to-text streams per core, vosk (stt.json)
+#   stt       live speech-to-text streams per core through the switch's recognizer
+#             pool, vosk (stt.json)
 #   crawl     an IVR crawl of an 11-node hosted menu, time against its prompt audio (crawl.json)
 #   soak      only with SOAK_MINUTES: RSS at a fixed load (soak.json)
 # then summary.md, the table benches/README.md carries (benches/summary.sh).
@@ -30,7 +31,7 @@ mkdir -p "$out"
 export VOSK_LIB_DIR=${VOSK_LIB_DIR:-$root/.tools/vosk/lib}
 
 "$root/scripts/deps.sh" test
-(cd "$root" && cargo build --release -p voxide -p voxide-loadgen && cargo build --release -p voxide-stt --example stt_streams)
+(cd "$root" && cargo build --release -p voxide -p voxide-loadgen && cargo build --release -p voxide-stt --example transcribe)
 
 declare -A status=()
 run_part() {
@@ -51,13 +52,19 @@ micro() {
 }
 
 stt() {
-  local wav=/usr/share/asterisk/sounds/en_US_f_Allison/vm-options.wav
+  local wav=/usr/share/asterisk/sounds/en_US_f_Allison/vm-options.wav long="$out/stt-input.wav" line
   [ -f "$wav" ] || wav=/usr/share/asterisk/sounds/en/vm-options.wav
-  # The Korean model (the one a package registry ships) on recorded
-  # English speech: the decoder's cost per second of audio depends on the
-  # model's size, not on whether it understands the words.
-  "$root/target/release/examples/stt_streams" "$root/.tools/vosk/models/ko" "$wav" "$(nproc)" "${STT_SECS:-60}" \
-    | tee "$out/stt.json"
+  # About 50 s of recorded speech. The Korean model (the one a package
+  # registry ships) decodes English speech: the decoder's cost per second
+  # of audio depends on the model's size, not on whether it knows the words.
+  sox "$wav" "$long" repeat 2
+  line=$("$root/target/release/examples/transcribe" "$root/.tools/vosk/models/ko" "$long" \
+    --streams "$(nproc)" --workers "$(nproc)" | grep 'streams of')
+  # "N streams of S s on W workers: wall …, R x real time per CPU second, …": R seconds of
+  # audio per CPU second is the number of live streams one core keeps up with.
+  echo "$line" | sed -E 's/.*: ([0-9]+) streams of ([0-9.]+) s on ([0-9]+) workers: wall ([0-9.]+) s, ([0-9.]+)x real time per CPU second.*/{"streams":\1,"audio_secs_per_stream":\2,"workers":\3,"wall_secs":\4,"streams_per_core":\5}/' \
+    > "$out/stt.json"
+  jq . "$out/stt.json"
 }
 
 crawl() {
