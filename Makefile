@@ -29,3 +29,9 @@ bench:
 .PHONY: bench-media
 bench-media:
 	benches/media.sh
+
+# The whole benchmark suite: every figure with its peer, into
+# benches/results/suite-<time>/ (benches/README.md, section 0).
+.PHONY: bench-suite
+bench-suite:
+	benches/suite.sh
