@@ -61,6 +61,7 @@ pub(crate) enum CallRequest {
     StopPlaying { uuid: String, side: CallSide },
     StopRecording { uuid: String, reply: oneshot::Sender<Option<String>> },
     Transfer { uuid: String, to: String, reply: oneshot::Sender<Result<(), OriginateError>> },
+    Plan(crate::plans::control::PlanRequest),
 }
 
 impl Driver {
@@ -128,6 +129,7 @@ impl Driver {
                 });
                 let _ = reply.send(recording);
             }
+            CallRequest::Plan(request) => self.on_plan_request(request),
             CallRequest::StopPlaying { uuid, side } => {
                 if let Some(c) = self.call_id(&uuid).and_then(|id| self.calls.get(&id)) {
                     c.relay.stop_playing(side.leg());

@@ -60,6 +60,9 @@ pub(crate) struct CallInfo {
     pub(crate) callback: Option<tokio::sync::mpsc::UnboundedSender<serde_json::Value>>,
     /// The task that drives the call, when the switch talks to it alone.
     pub(crate) session: Option<tokio::sync::mpsc::UnboundedSender<crate::sessions::CallSignal>>,
+    /// The caller's and the callee's extensions, where known: they are
+    /// busy while the call lasts.
+    pub(crate) parties: [Option<i64>; 2],
 }
 
 /// Identity and routing facts for the CDR.
@@ -124,7 +127,22 @@ impl Driver {
             in_contact: false,
             status_callback: None,
         };
+        let admitted = |uuid: &str| crate::plans::admit::Admitted {
+            key: key.clone(),
+            req: req.clone(),
+            source,
+            transport,
+            tag: tag.clone(),
+            uuid: uuid.to_string(),
+            caller_ext,
+        };
+        if Self::is_voicemail_access(caller, &dialed) {
+            return self.start_voicemail_access(admitted(&uuid), attempt);
+        }
         let destination = self.routes.route(caller, &dialed, &self.directory);
+        if let Some(plan) = self.plan_for(caller, &dialed, &destination) {
+            return self.start_plan(admitted(&uuid), attempt, plan);
+        }
         let callee_ext = match &destination {
             Some(Destination::Extension { extension_id, .. }) => Some(*extension_id),
             _ => None,
@@ -275,6 +293,7 @@ impl Driver {
             transcript: None,
             callback: attempt.status_callback.as_deref().map(|url| self.status_callback(url)),
             session: None,
+            parties: [caller_ext, callee_ext],
         };
         self.publish_call(
             &info,
@@ -287,7 +306,7 @@ impl Driver {
     }
 
     /// Refuses a call that cannot be placed, with a CDR saying why.
-    fn refuse(
+    pub(crate) fn refuse(
         &mut self,
         key: TransactionKey,
         req: &Request,

@@ -122,6 +122,10 @@ impl SwitchControl {
         self.ask(|reply| CallRequest::Text { text, reply }).await.unwrap_or_else(stopped)
     }
 
+    pub(crate) fn call_requests(&self) -> &tokio::sync::mpsc::UnboundedSender<CallRequest> {
+        &self.calls
+    }
+
     async fn ask<T>(&self, request: impl FnOnce(tokio::sync::oneshot::Sender<T>) -> CallRequest) -> Option<T> {
         let (reply, answer) = tokio::sync::oneshot::channel();
         self.calls.send(request(reply)).ok()?;

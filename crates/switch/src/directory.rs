@@ -8,6 +8,8 @@ use std::sync::{Arc, RwLock};
 
 use voxide_b2bua::routing::{DidRoute, Numbering};
 
+mod pbx;
+
 pub use voxide_registrar::Account;
 
 #[derive(Default)]
@@ -33,6 +35,15 @@ struct Inner {
     owners: HashMap<i64, i64>,
     /// user id → numbers (digits) in their contacts.
     contacts: HashMap<i64, std::collections::HashSet<String>>,
+    /// Extensions whose calls follow a plan (`pbx`).
+    planned: std::collections::HashSet<i64>,
+    /// (tenant, number) → hunt group id.
+    hunts: HashMap<(i64, String), i64>,
+    /// DID id → where its calls go.
+    did_destinations: HashMap<i64, voxide_store::DestinationRef>,
+    /// Direct-address hash → extension id, and back (one hash each).
+    direct: HashMap<String, i64>,
+    direct_of: HashMap<i64, String>,
 }
 
 /// Shared, cheap to clone; reads never wait on the store.
@@ -68,7 +79,24 @@ impl Directory {
         let mut inner = self.write();
         let account = inner.accounts.remove(&(realm.to_ascii_lowercase(), username.to_string()))?;
         inner.extensions.remove(&account.extension_id);
+        if let Some(hash) = inner.direct_of.remove(&account.extension_id) {
+            inner.direct.remove(&hash);
+        }
         Some(account)
+    }
+
+    /// Gives an extension its direct address `direct.<hash>` (`None`: takes
+    /// it away). The hash it had before stops working at once.
+    pub fn set_direct(&self, extension_id: i64, hash: Option<&str>) {
+        let mut inner = self.write();
+        if let Some(old) = inner.direct_of.remove(&extension_id) {
+            inner.direct.remove(&old);
+        }
+        if let Some(hash) = hash {
+            let hash = hash.to_ascii_lowercase();
+            inner.direct.insert(hash.clone(), extension_id);
+            inner.direct_of.insert(extension_id, hash);
+        }
     }
 
     /// Removes whatever username `extension_id` had (used when it is renamed).
@@ -204,6 +232,14 @@ impl Numbering for Directory {
         let extension = ext.and_then(|id| inner.extensions.get(&id).map(|(_, user)| (id, user.clone())));
         let ivr = inner.did_menus.get(&did_id).copied();
         Some(DidRoute { tenant_id, did_id, extension, ivr })
+    }
+
+    fn direct(&self, hash: &str) -> Option<(i64, i64, String)> {
+        let inner = self.read();
+        let extension_id = *inner.direct.get(&hash.to_ascii_lowercase())?;
+        let (realm, username) = inner.extensions.get(&extension_id)?;
+        let tenant_id = *inner.realms.get(realm)?;
+        Some((tenant_id, extension_id, username.clone()))
     }
 }
 

@@ -63,6 +63,8 @@ pub(crate) struct Driver {
     pub(crate) registration_events: crate::registration_events::RegistrationEvents,
     /// Runs the menus the switch hosts.
     pub(crate) menus: crate::menus::MenuHost,
+    /// Runs PBX call plans (forwards, hunt groups, voicemail).
+    pub(crate) plans: crate::plans::PlanHost,
     /// Texts (SIP MESSAGE) in flight to phones.
     pub(crate) texts: crate::texts::Texts,
 }

@@ -19,6 +19,7 @@ mod driver;
 mod menus;
 mod originate;
 mod persist;
+mod plans;
 mod registration_events;
 mod sessions;
 mod stats;
@@ -83,6 +84,9 @@ pub struct SwitchConfig {
     pub prompts_dir: std::path::PathBuf,
     /// How menus' text is spoken.
     pub tts: Tts,
+    /// A fixed "now" for time conditions of call plans (to test a
+    /// schedule); `None`: the system clock.
+    pub pbx_now: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// The recognizer pool live transcription uses.
@@ -130,6 +134,7 @@ pub async fn start(
         directory.set_recording(Some(ext.id), None, ext.recording != 0);
         directory.set_transcription(ext.id, ext.transcription != 0);
         directory.set_owner(ext.id, ext.user_id);
+        directory.set_direct(ext.id, ext.direct_hash.as_deref());
     }
     for c in store.contacts(None).await? {
         directory.add_contact(c.user_id, &c.number);
@@ -139,6 +144,7 @@ pub async fn start(
         directory.set_recording(None, Some(did.id), did.recording != 0);
         directory.set_did_menu(did.id, did.ivr_id);
     }
+    plans::load(&store, &directory).await?;
     let now = Instant::now();
     let mut registrar = Registrar::new(config.registrar, now);
     let unix_now = driver::unix_now();
@@ -170,6 +176,12 @@ pub async fn start(
         stats.clone(),
         shutdown.child_token(),
     ));
+    let menus = menus::MenuHost {
+        store: store.clone(),
+        control: control.clone(),
+        prompts_dir: config.prompts_dir,
+        tts: config.tts.clone(),
+    };
     let driver = driver::Driver {
         udp,
         tcp: writers,
@@ -183,12 +195,19 @@ pub async fn start(
         media,
         calls: HashMap::new(),
         next_call: 0,
-        menus: menus::MenuHost {
+        plans: plans::PlanHost {
             store: store.clone(),
             control: control.clone(),
-            prompts_dir: config.prompts_dir,
-            tts: config.tts,
+            menus: menus.clone(),
+            voicemail: plans::Voicemail {
+                store: store.clone(),
+                control: control.clone(),
+                tts: config.tts.clone(),
+                recordings_dir: config.recordings_dir.clone(),
+            },
+            now: config.pbx_now,
         },
+        menus,
         cdr: cdr::CdrWriter::start(store),
         routes: config.routes,
         trunks: config.trunks.clone(),

@@ -88,6 +88,11 @@ impl Texts {
     pub(crate) fn new(sip_addr: SocketAddr, inbound: mpsc::UnboundedSender<InboundText>) -> Self {
         Self { sip_addr, inbound, fanout: Fanout::default(), replies: HashMap::new() }
     }
+
+    /// Our SIP address, for the Via of requests the switch sends.
+    pub(crate) fn sip_addr(&self) -> SocketAddr {
+        self.sip_addr
+    }
 }
 
 impl Driver {

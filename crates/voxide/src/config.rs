@@ -96,11 +96,21 @@ impl Default for MediaSection {
 pub struct CallsSection {
     /// Give up on an unanswered call after this many seconds (480, NO_ANSWER).
     pub ring_timeout_secs: u32,
+    /// A fixed time (RFC 3339) time conditions of call plans see instead
+    /// of the clock, to try out a schedule; empty: the clock.
+    pub condition_clock: String,
 }
 
 impl Default for CallsSection {
     fn default() -> Self {
-        Self { ring_timeout_secs: 60 }
+        Self { ring_timeout_secs: 60, condition_clock: String::new() }
+    }
+}
+
+impl CallsSection {
+    /// The fixed time of `condition_clock`, if one is set (and valid).
+    pub fn condition_now(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        chrono::DateTime::parse_from_rfc3339(&self.condition_clock).ok().map(|t| t.with_timezone(&chrono::Utc))
     }
 }
 
@@ -456,6 +466,9 @@ impl Config {
         }
         if self.http.max_body_bytes < 1024 {
             bad("http.max_body_bytes", "must be at least 1024".into());
+        }
+        if !self.calls.condition_clock.is_empty() && self.calls.condition_now().is_none() {
+            bad("calls.condition_clock", "must be an RFC 3339 time such as 2026-11-23T09:30:00Z, or empty".into());
         }
         if self.calls.ring_timeout_secs == 0 {
             bad("calls.ring_timeout_secs", "must be at least 1".into());

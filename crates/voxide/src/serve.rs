@@ -99,6 +99,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             command: config.ivr.tts_command.split_whitespace().map(str::to_string).collect(),
             cache_dir: std::path::Path::new(&config.recordings.dir).join("tts"),
         },
+        pbx_now: config.calls.condition_now(),
     };
     let switch = voxide_switch::start(switch_config, store.clone(), sockets, shutdown.child_token()).await?;
     let provider = Arc::new(provider);
