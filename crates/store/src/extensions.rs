@@ -262,7 +262,8 @@ impl Store {
     }
 
     /// Soft-deletes an extension: it keeps its row with `deleted_at` set and
-    /// loses its direct address, bindings and DIDs, in one transaction.
+    /// loses its direct address, bindings, DIDs, hunt group places and desk
+    /// phones, in one transaction.
     /// Returns the deleted row, or `None` if there was no live extension.
     pub async fn soft_delete_extension(&self, id: i64) -> Result<Option<ExtensionRow>, StoreError> {
         let mut tx = self.pool().begin().await?;
@@ -278,10 +279,15 @@ impl Store {
             return Ok(None);
         }
         sqlx::query("DELETE FROM registrations WHERE extension_id = $1").bind(id).execute(&mut *tx).await?;
-        sqlx::query("UPDATE did_numbers SET extension_id = NULL WHERE extension_id = $1")
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
+        // What a hard delete would cascade to: it no longer rings in hunt
+        // groups, and DIDs and desk phones are let go.
+        sqlx::query("DELETE FROM hunt_group_members WHERE extension_id = $1").bind(id).execute(&mut *tx).await?;
+        for sql in [
+            "UPDATE did_numbers SET extension_id = NULL WHERE extension_id = $1",
+            "UPDATE phones SET extension_id = NULL WHERE extension_id = $1",
+        ] {
+            sqlx::query(sql).bind(id).execute(&mut *tx).await?;
+        }
         tx.commit().await?;
         self.extension_record(None, id).await
     }

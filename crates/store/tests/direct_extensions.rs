@@ -2,7 +2,9 @@
 //! direct-address hashes, the newest-first page, and soft delete — on
 //! SQLite and, when `VOXIDE_TEST_POSTGRES_URL` is set, on PostgreSQL.
 
-use voxide_store::{ExtensionChanges, ExtensionRow, NewBinding, NewDid, NewExtension, Store, StoreError};
+use voxide_store::{
+    ExtensionChanges, ExtensionRow, HuntStrategy, NewBinding, NewDid, NewExtension, NewHuntGroup, Store, StoreError,
+};
 
 mod engines;
 
@@ -168,6 +170,17 @@ fn a_soft_deleted_extension_keeps_its_record_but_leaves_every_lookup() {
             .await
             .unwrap();
 
+        let hunt = NewHuntGroup {
+            name: "Sales".into(),
+            number: "501".into(),
+            strategy: HuntStrategy::RingAll,
+            ring_secs: 20,
+            skip_busy: false,
+            overflow: String::new(),
+            members: vec![e.id, other.id],
+        };
+        let group = s.create_hunt_group(t.0, &hunt).await.unwrap();
+
         let gone = s.soft_delete_extension(e.id).await.unwrap().expect("was live");
         assert!(gone.deleted_at.as_deref().is_some_and(|d| d.ends_with('Z')), "{gone:?}");
         assert_eq!(gone.direct_hash, None, "its direct address goes with it");
@@ -182,6 +195,8 @@ fn a_soft_deleted_extension_keeps_its_record_but_leaves_every_lookup() {
         assert!(s.update_extension(e.id, &ExtensionChanges::default()).await.unwrap().is_none());
         assert!(s.live_bindings(Some(t.0), now).await.unwrap().is_empty(), "bindings dropped");
         assert_eq!(s.did_by_id(None, did.id).await.unwrap().unwrap().extension_id, None, "DID unassigned");
+        let members = s.hunt_group(t.0, group.id).await.unwrap().unwrap().members;
+        assert_eq!(members.iter().map(|m| m.extension_id).collect::<Vec<_>>(), [other.id], "out of its hunt group");
         // ...but its record stays, inside its tenant only.
         assert_eq!(s.extension_record(Some(t.0), e.id).await.unwrap(), Some(gone.clone()));
         assert_eq!(s.extension_record(Some(t.0 + 1), e.id).await.unwrap(), None);
