@@ -217,7 +217,11 @@ impl Driver {
                 BindingChange::Saved(_) => {}
                 BindingChange::Removed { aor, .. } => tracing::debug!(%aor, "binding removed"),
             }
-            self.registration_events.on_change(&self.events, &change, unix_now());
+            if let Some((tenant_id, extension_id)) =
+                self.registration_events.on_change(&self.events, &change, unix_now())
+            {
+                self.plans.new_phone(tenant_id, extension_id);
+            }
             self.persist.send(change);
         }
         self.stats.bindings.store(self.registrar.location().len() as i64, Ordering::Relaxed);

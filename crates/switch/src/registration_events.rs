@@ -38,7 +38,9 @@ impl RegistrationEvents {
     }
 
     /// Publishes what `change` means to the binding's tenant, if anything.
-    pub(crate) fn on_change(&mut self, bus: &EventBus, change: &BindingChange, unix_now: i64) {
+    /// Returns the tenant and extension of a phone that came up (a new
+    /// binding, or one that moved), which may want its lamp set.
+    pub(crate) fn on_change(&mut self, bus: &EventBus, change: &BindingChange, unix_now: i64) -> Option<(i64, i64)> {
         match change {
             BindingChange::Saved(b) => {
                 let before = self.announced.insert((b.aor.clone(), b.contact.clone()), announced(b));
@@ -46,9 +48,10 @@ impl RegistrationEvents {
                 if moved {
                     bus.publish(b.tenant_id, EventKind::RegistrationUp, None, up(b, unix_now));
                 }
+                moved.then_some((b.tenant_id, b.extension_id))
             }
             BindingChange::Removed { aor, contact } => {
-                let Some(a) = self.announced.remove(&(aor.clone(), contact.clone())) else { return };
+                let Some(a) = self.announced.remove(&(aor.clone(), contact.clone())) else { return None };
                 let reason = if a.expires_at <= unix_now { "expired" } else { "unregistered" };
                 let data = json!({
                     "extension": extension(aor),
@@ -60,6 +63,7 @@ impl RegistrationEvents {
                     "reason": reason,
                 });
                 bus.publish(a.tenant_id, EventKind::RegistrationDown, None, data);
+                None
             }
         }
     }

@@ -156,6 +156,20 @@ impl Baresip {
         }
     }
 
+    /// The `n`-th event of type `kind` (counting from 1) a `phone` reported
+    /// since it started, waiting up to `within`: for a phone in several calls.
+    pub fn wait_nth_event(&mut self, kind: &str, n: usize, within: Duration) -> Value {
+        let deadline = Instant::now() + within;
+        loop {
+            if let Some(e) = self.events.iter().filter(|e| e["type"] == kind).nth(n.saturating_sub(1)) {
+                return e.clone();
+            }
+            if self.next_message(deadline).is_none() {
+                panic!("baresip never reported {kind} #{n}; events: {:?}\n{}", self.event_types(), self.log());
+            }
+        }
+    }
+
     /// Every event of type `kind` a `phone` reports until `until` passes
     /// (e.g. `CALL_DTMF_START`, whose `param` is the digit).
     pub fn events_until(&mut self, kind: &str, until: Instant) -> Vec<Value> {

@@ -71,6 +71,19 @@ impl PlanHost {
         });
     }
 
+    /// A phone of an extension registered: it is told whether voicemail
+    /// waits (when the box has messages), as it may have missed it.
+    pub(crate) fn new_phone(&self, tenant_id: i64, extension_id: i64) {
+        let (store, control) = (self.store.clone(), self.control.clone());
+        tokio::spawn(async move {
+            let Ok(Some(f)) = store.extension_features(extension_id).await else { return };
+            let Ok((new, old)) = store.voicemail_counts(extension_id).await else { return };
+            if f.voicemail_enabled && new + old > 0 {
+                control.message_waiting(tenant_id, extension_id, new as u32, old as u32);
+            }
+        });
+    }
+
     async fn serve(&self, mut session: CallSession, call: &PlannedCall, first: DestinationRef) -> Result<(), String> {
         let uuid = session.call_uuid.clone();
         let mut dest = first;

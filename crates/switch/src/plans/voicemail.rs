@@ -68,20 +68,19 @@ impl Voicemail {
             Some(p) => Some(p),
             None => {
                 let text = format!(
-                    "The person at extension {} is not available. Please leave a message after the tone, \
-                     and hang up or press pound when you are done.",
+                    "Extension {} is not available. Leave a message after the tone.",
                     spoken_digits(&owner.sip_username)
                 );
                 self.speech(&text).await
             }
         };
         // Pound skips the greeting.
-        if let Some(g) = greeting
-            && self.play(&mut session, g, true).await == Heard::HungUp
-        {
-            return Ok(());
-        }
-        if self.play(&mut session, beep(), false).await == Heard::HungUp {
+        let greeted = match greeting {
+            Some(g) => self.play(&mut session, g, true).await,
+            None => Heard::Done,
+        };
+        if greeted == Heard::HungUp || self.play(&mut session, beep(), false).await == Heard::HungUp {
+            tracing::info!(call_uuid = %uuid, "caller hung up before the tone: no message");
             return Ok(());
         }
         let relative = format!("voicemail/domain_{}/{}/{uuid}.wav", call.tenant_id, owner.extension_id);
