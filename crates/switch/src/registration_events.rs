@@ -51,7 +51,7 @@ impl RegistrationEvents {
                 moved.then_some((b.tenant_id, b.extension_id))
             }
             BindingChange::Removed { aor, contact } => {
-                let Some(a) = self.announced.remove(&(aor.clone(), contact.clone())) else { return None };
+                let a = self.announced.remove(&(aor.clone(), contact.clone()))?;
                 let reason = if a.expires_at <= unix_now { "expired" } else { "unregistered" };
                 let data = json!({
                     "extension": extension(aor),
