@@ -140,7 +140,7 @@ impl Driver {
             return self.start_voicemail_access(admitted(&uuid), attempt);
         }
         let destination = self.routes.route(caller, &dialed, &self.directory);
-        if let Some(plan) = self.plan_for(caller, &dialed, &destination) {
+        if let Some(plan) = self.plan_for(caller, caller_ext, &dialed, &destination) {
             return self.start_plan(admitted(&uuid), attempt, plan);
         }
         let callee_ext = match &destination {

@@ -41,6 +41,10 @@ struct Inner {
     hunts: HashMap<(i64, String), i64>,
     /// DID id → where its calls go.
     did_destinations: HashMap<i64, voxide_store::DestinationRef>,
+    /// DID id → what is put before the caller's name and number.
+    did_prefixes: HashMap<i64, (String, String)>,
+    /// extension id → the caller id it shows on calls out (number, name).
+    caller_ids: HashMap<i64, (String, String)>,
     /// Direct-address hash → extension id, and back (one hash each).
     direct: HashMap<String, i64>,
     direct_of: HashMap<i64, String>,

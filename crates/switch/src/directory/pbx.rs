@@ -47,6 +47,34 @@ impl Directory {
     pub fn did_destination(&self, did_id: i64) -> Option<DestinationRef> {
         self.read().did_destinations.get(&did_id).cloned()
     }
+
+    /// What a DID puts before the caller's name and number (both empty: nothing).
+    pub fn set_did_prefixes(&self, did_id: i64, name: &str, number: &str) {
+        let mut inner = self.write();
+        if name.is_empty() && number.is_empty() {
+            inner.did_prefixes.remove(&did_id);
+        } else {
+            inner.did_prefixes.insert(did_id, (name.to_string(), number.to_string()));
+        }
+    }
+
+    pub fn did_prefixes(&self, did_id: i64) -> Option<(String, String)> {
+        self.read().did_prefixes.get(&did_id).cloned()
+    }
+
+    /// The caller id an extension shows on calls out (an empty number: its own).
+    pub fn set_caller_id(&self, extension_id: i64, number: &str, name: &str) {
+        let mut inner = self.write();
+        if number.is_empty() {
+            inner.caller_ids.remove(&extension_id);
+        } else {
+            inner.caller_ids.insert(extension_id, (number.to_string(), name.to_string()));
+        }
+    }
+
+    pub fn caller_id(&self, extension_id: i64) -> Option<(String, String)> {
+        self.read().caller_ids.get(&extension_id).cloned()
+    }
 }
 
 #[cfg(test)]
@@ -70,5 +98,13 @@ mod tests {
         assert_eq!(d.did_destination(3), Some(DestinationRef::Hunt(9)));
         d.set_did_destination(3, None);
         assert_eq!(d.did_destination(3), None);
+        d.set_did_prefixes(3, "Sales: ", "");
+        assert_eq!(d.did_prefixes(3), Some(("Sales: ".into(), String::new())));
+        d.set_did_prefixes(3, "", "");
+        assert_eq!(d.did_prefixes(3), None);
+        d.set_caller_id(5, "3055550100", "Acme");
+        assert_eq!(d.caller_id(5), Some(("3055550100".into(), "Acme".into())));
+        d.set_caller_id(5, "", "Acme");
+        assert_eq!(d.caller_id(5), None);
     }
 }

@@ -118,6 +118,12 @@ impl SwitchControl {
     /// from now on, or ring it directly again.
     pub fn extension_features_saved(&self, features: &voxide_store::ExtensionFeatures) {
         self.directory().set_planned(features.extension_id, super::is_planned(features));
+        self.directory().set_caller_id(features.extension_id, &features.cid_number, &features.cid_name);
+    }
+
+    /// A DID's caller-id prefixes were saved.
+    pub fn did_prefixes_saved(&self, did_id: i64, name_prefix: &str, number_prefix: &str) {
+        self.directory().set_did_prefixes(did_id, name_prefix, number_prefix);
     }
 
     /// A hunt group was saved (its number) or deleted (`None`).

@@ -50,11 +50,13 @@ enum Next {
     Done,
 }
 
-/// Who is calling, for conditions and voicemail.
+/// Who is calling, for conditions and voicemail, and how the callee is
+/// shown the caller (a DID's prefixes, an extension's own caller id).
 #[derive(Debug, Clone)]
 pub(crate) struct PlannedCall {
     pub(crate) tenant_id: i64,
     pub(crate) caller: String,
+    pub(crate) shown: Option<CallerId>,
 }
 
 impl PlanHost {
@@ -125,9 +127,9 @@ impl PlanHost {
                 DestinationRef::Custom(id) => {
                     let custom = self.store.custom_destination(call.tenant_id, id).await.map_err(|e| e.to_string())?;
                     let custom = custom.ok_or_else(|| format!("custom destination {id} does not exist"))?;
-                    self.ring_number(&mut session, &custom.number).await?
+                    self.ring_number(&mut session, call, &custom.number).await?
                 }
-                DestinationRef::Number(number) => self.ring_number(&mut session, &number).await?,
+                DestinationRef::Number(number) => self.ring_number(&mut session, call, &number).await?,
                 DestinationRef::Hangup => self.give_up(&uuid, 480),
             };
             match next {
@@ -163,7 +165,7 @@ impl PlanHost {
             let presence = self.control.presence(call.tenant_id, ids.clone()).await;
             match flow.next(outcome, &presence) {
                 Action::Ring { parties, ring_secs, caller_id } => {
-                    match self.ring(session, parties, ring_secs, caller_id).await? {
+                    match self.ring(session, parties, ring_secs, caller_id.or_else(|| call.shown.clone())).await? {
                         Some(o) => outcome = Some(o),
                         None => return Ok(Next::Done),
                     }
@@ -206,6 +208,7 @@ impl PlanHost {
             let presence = self.control.presence(call.tenant_id, ids.clone()).await;
             match flow.next(&presence) {
                 Action::Ring { parties, ring_secs, caller_id } => {
+                    let caller_id = caller_id.or_else(|| call.shown.clone());
                     if self.ring(session, parties, ring_secs, caller_id).await?.is_none() {
                         if let Some(member) = flow.last_rung {
                             self.store.set_hunt_last_member(hunt.id, member).await.map_err(|e| e.to_string())?;
@@ -220,8 +223,9 @@ impl PlanHost {
         }
     }
 
-    async fn ring_number(&self, session: &mut CallSession, number: &str) -> Result<Next, String> {
-        match self.ring(session, vec![Party::Number(number.to_string())], NUMBER_RING_SECS, None).await? {
+    async fn ring_number(&self, session: &mut CallSession, call: &PlannedCall, number: &str) -> Result<Next, String> {
+        let parties = vec![Party::Number(number.to_string())];
+        match self.ring(session, parties, NUMBER_RING_SECS, call.shown.clone()).await? {
             Some(outcome) => {
                 let status = if outcome == Outcome::Busy { 486 } else { 480 };
                 Ok(self.give_up(&session.call_uuid, status))
@@ -309,10 +313,12 @@ pub(crate) async fn load(
     for ext in store.extensions(None).await? {
         if let Some(features) = store.extension_features(ext.id).await? {
             directory.set_planned(ext.id, is_planned(&features));
+            directory.set_caller_id(ext.id, &features.cid_number, &features.cid_name);
         }
     }
     for did in store.dids(None).await? {
         directory.set_did_destination(did.id, DestinationRef::parse(&did.destination).ok().flatten());
+        directory.set_did_prefixes(did.id, &did.cid_name_prefix, &did.number_prefix);
     }
     Ok(())
 }
