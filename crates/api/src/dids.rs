@@ -10,7 +10,7 @@ use axum::response::IntoResponse;
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Value, json};
 use voxide_providers::normalize_number;
-use voxide_store::{DidRow, NewDid, StoreError};
+use voxide_store::{DidPbxChanges, DidRow, NewDid, StoreError};
 
 use crate::AppState;
 use crate::auth::Caller;
@@ -30,6 +30,13 @@ pub struct DidView {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ivr_id: Option<i64>,
     pub created_at: String,
+    /// Seed 003's caller-id prefixes and PBX destination, shown when set.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub cid_name_prefix: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub number_prefix: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub destination: String,
 }
 
 impl From<DidRow> for DidView {
@@ -42,6 +49,9 @@ impl From<DidRow> for DidView {
             extension: d.extension_id,
             ivr_id: d.ivr_id,
             created_at: d.created_at,
+            cid_name_prefix: d.cid_name_prefix,
+            number_prefix: d.number_prefix,
+            destination: d.destination,
         }
     }
 }
@@ -67,6 +77,10 @@ pub struct AssignBody {
     ivr_id: Option<Option<i64>>,
     #[serde(default, rename = "phonenumber")]
     _phonenumber: Option<Value>,
+    /// Seed 003's PBX fields; given alone, they leave the routing as it is.
+    cid_name_prefix: Option<String>,
+    number_prefix: Option<String>,
+    destination: Option<String>,
 }
 
 /// Tells a field given as `null` (`Some(None)`) from one left out (`None`).
@@ -180,14 +194,27 @@ pub async fn assign(
     let extension = body.extension.flatten();
     check_extension(&state, did.tenant_id, extension).await?;
     check_ivr(&state, did.tenant_id, &body).await?;
+    let pbx = DidPbxChanges {
+        cid_name_prefix: body.cid_name_prefix,
+        number_prefix: body.number_prefix.map(|p| p.trim().to_string()),
+        destination: body.destination.map(|d| d.trim().to_string()),
+    };
+    crate::destinations::check_did_pbx(&state, did.tenant_id, &pbx).await?;
+    let pbx_only = pbx.cid_name_prefix.is_some() || pbx.number_prefix.is_some() || pbx.destination.is_some();
     let mut row = did;
-    if body.extension.is_some() || body.ivr_id.is_none() {
+    if body.extension.is_some() || (body.ivr_id.is_none() && !pbx_only) {
         row = state.store.assign_did(id, extension).await?.ok_or(ApiError::NotFound)?;
     }
     // One route at a time: an extension takes the place of a menu.
     let ivr = body.ivr_id.or(extension.map(|_| None));
     if let Some(ivr) = ivr {
         row = state.store.set_did_ivr(row.tenant_id, id, ivr).await?.ok_or(ApiError::NotFound)?;
+    }
+    if pbx_only {
+        row = state.store.set_did_pbx(row.tenant_id, id, &pbx).await?.ok_or(ApiError::NotFound)?;
+        state.switch.did_destination_saved(row.id, &row.destination);
+        state.switch.did_prefixes_saved(row.id, &row.cid_name_prefix, &row.number_prefix);
+        state.switch.did_prefixes_saved(row.id, &row.cid_name_prefix, &row.number_prefix);
     }
     state.switch.did_saved(&row.phonenumber, row.tenant_id, row.id, row.extension_id, row.recording != 0);
     state.switch.did_menu_saved(row.id, row.ivr_id);

@@ -8,6 +8,11 @@
 //! for the apps made at `/api/apps/`; their call history and signed,
 //! expiring recording links under `/oapi/v1/call/` (`oapi_history`).
 //!
+//! PBX objects (seed 003): `/api/hunt_groups/`, `/api/extensions/{id}/features/`
+//! (forwards, follow-me, voicemail box), `/api/voicemail/`, `/api/conditions/`,
+//! `/api/custom_destinations/`, `/api/destinations/` and `/api/phones/`, with
+//! phone configuration files at `/provision/{mac}.cfg` (`provisioning`).
+//!
 //! Hosted IVR menus at `/api/ivrs/` (a DID routes to one with `ivr_id`);
 //! seed 004's IVR crawl results at `/api/scan/` and `/api/callmenu/`.
 //!
@@ -19,14 +24,19 @@ mod apps;
 mod auth;
 mod calls;
 pub mod cdrs;
+mod conditions;
 mod contacts;
 mod crawler;
 mod crawls;
+mod custom_destinations;
+mod destinations;
 pub mod dids;
 mod error;
 mod event_tokens;
 mod events;
+mod extension_features;
 pub mod extensions;
+mod hunt_groups;
 pub mod ivrs;
 pub mod json;
 pub mod media;
@@ -35,9 +45,12 @@ mod oapi_history;
 mod openapi;
 mod originate;
 mod page;
+mod phones;
+pub mod provisioning;
 mod recording_links;
 mod registrations;
 mod sms;
+mod voicemail;
 
 use std::collections::HashSet;
 use std::path::PathBuf;
@@ -80,6 +93,9 @@ pub struct AppState {
     pub recording_links: Arc<recording_links::RecordingLinks>,
     /// The IVR crawler behind `/api/makecall/` (none: 503).
     pub crawler: Option<voxide_crawler::Crawler>,
+    /// The switch's SIP address as phones reach it, written into the
+    /// configuration files of `/provision/`.
+    pub sip_addr: std::net::SocketAddr,
 }
 
 impl AppState {
@@ -110,6 +126,36 @@ pub fn router(state: AppState, options: &HttpOptions) -> Router {
         .route("/api/did_numbers/{id}", get(dids::get).patch(dids::assign).put(dids::assign).delete(dids::release))
         .route("/api/ivrs", get(ivrs::list).post(ivrs::create))
         .route("/api/ivrs/{id}", get(ivrs::get).put(ivrs::replace).patch(ivrs::patch).delete(ivrs::delete))
+        .route("/api/extensions/{id}/features", get(extension_features::get).patch(extension_features::patch))
+        .route("/api/hunt_groups", get(hunt_groups::list).post(hunt_groups::create))
+        .route(
+            "/api/hunt_groups/{id}",
+            get(hunt_groups::get).put(hunt_groups::replace).patch(hunt_groups::patch).delete(hunt_groups::delete),
+        )
+        .route("/api/voicemail", get(voicemail::list))
+        .route("/api/voicemail/{id}", get(voicemail::get).patch(voicemail::patch).delete(voicemail::delete))
+        .route("/api/voicemail/{id}/audio", get(voicemail::audio))
+        .route("/api/conditions", get(conditions::list).post(conditions::create))
+        .route(
+            "/api/conditions/{id}",
+            get(conditions::get).put(conditions::replace).patch(conditions::patch).delete(conditions::delete),
+        )
+        .route("/api/custom_destinations", get(custom_destinations::list).post(custom_destinations::create))
+        .route(
+            "/api/custom_destinations/{id}",
+            get(custom_destinations::get)
+                .put(custom_destinations::replace)
+                .patch(custom_destinations::patch)
+                .delete(custom_destinations::delete),
+        )
+        .route("/api/destinations", get(destinations::list).post(destinations::create))
+        .route(
+            "/api/destinations/{id}",
+            get(destinations::get).put(destinations::replace).patch(destinations::patch).delete(destinations::delete),
+        )
+        .route("/api/phones", get(phones::list).post(phones::create))
+        .route("/api/phones/{id}", get(phones::get).put(phones::replace).patch(phones::patch).delete(phones::delete))
+        .route("/provision/{file}", get(provisioning::config))
         .route("/api/scan", get(crawls::scans))
         .route("/api/callmenu", get(crawls::callmenu))
         .route("/api/cdrs", get(cdrs::list))

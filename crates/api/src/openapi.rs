@@ -59,6 +59,79 @@ pub const ROUTES: &[RouteDoc] = &[
     r("put", "/api/ivrs/{id}/", "Replace an IVR menu and all its options", true),
     r("patch", "/api/ivrs/{id}/", "Change some fields of an IVR menu", true),
     r("delete", "/api/ivrs/{id}/", "Delete an IVR menu; 409 while a DID or another menu leads to it", true),
+    r(
+        "get",
+        "/api/extensions/{id}/features/",
+        "An extension's call handling: caller id, forwards, follow-me, voicemail",
+        true,
+    ),
+    r(
+        "patch",
+        "/api/extensions/{id}/features/",
+        "Change an extension's call handling (cid_*, call_waiting, dnd, forward_* destinations, ring_secs, \
+         followme_*, followme steps, voicemail_*)",
+        true,
+    ),
+    r("get", "/api/hunt_groups/", "List the tenant's hunt groups", true),
+    r(
+        "post",
+        "/api/hunt_groups/",
+        "Create a hunt group (name, number, strategy ring_all|sequential|round_robin|longest_idle, ring_secs, \
+         skip_busy, overflow, members)",
+        true,
+    ),
+    r("get", "/api/hunt_groups/{id}/", "Get a hunt group", true),
+    r("put", "/api/hunt_groups/{id}/", "Replace a hunt group and its members", true),
+    r("patch", "/api/hunt_groups/{id}/", "Change some fields of a hunt group", true),
+    r("delete", "/api/hunt_groups/{id}/", "Delete a hunt group; 409 while something leads to it", true),
+    r("get", "/api/voicemail/", "List voicemail messages, newest first (extension)", true),
+    r("get", "/api/voicemail/{id}/", "Get a voicemail message", true),
+    r("patch", "/api/voicemail/{id}/", "Mark a voicemail message heard or new (heard)", true),
+    r("delete", "/api/voicemail/{id}/", "Delete a voicemail message and its audio", true),
+    r("get", "/api/voicemail/{id}/audio", "A voicemail message's audio (audio/wav, range requests supported)", true),
+    r("get", "/api/conditions/", "List the tenant's time and caller-id conditions", true),
+    r(
+        "post",
+        "/api/conditions/",
+        "Create a condition (name, kind time|callerid, time_zone, weekdays, start_time, end_time, \
+         callerid_pattern, match_destination, nomatch_destination)",
+        true,
+    ),
+    r("get", "/api/conditions/{id}/", "Get a condition", true),
+    r("put", "/api/conditions/{id}/", "Replace a condition", true),
+    r("patch", "/api/conditions/{id}/", "Change some fields of a condition", true),
+    r("delete", "/api/conditions/{id}/", "Delete a condition; 409 while something leads to it", true),
+    r("get", "/api/custom_destinations/", "List the tenant's custom destinations (named outside numbers)", true),
+    r("post", "/api/custom_destinations/", "Create a custom destination (name, number)", true),
+    r("get", "/api/custom_destinations/{id}/", "Get a custom destination", true),
+    r("put", "/api/custom_destinations/{id}/", "Replace a custom destination", true),
+    r("patch", "/api/custom_destinations/{id}/", "Change a custom destination", true),
+    r("delete", "/api/custom_destinations/{id}/", "Delete a custom destination; 409 while something leads to it", true),
+    r("get", "/api/destinations/", "List the tenant's chained destinations by ord", true),
+    r("post", "/api/destinations/", "Chain a destination (src_type, src_id, dst_type, dst_id, ord)", true),
+    r("get", "/api/destinations/{id}/", "Get a chained destination", true),
+    r("put", "/api/destinations/{id}/", "Replace a chained destination", true),
+    r("patch", "/api/destinations/{id}/", "Change a chained destination", true),
+    r("delete", "/api/destinations/{id}/", "Delete a chained destination", true),
+    r("get", "/api/phones/", "List the tenant's provisioned phones", true),
+    r(
+        "post",
+        "/api/phones/",
+        "Add a phone (mac, model generic|yealink|polycom, extension, http_username, http_password)",
+        true,
+    ),
+    r("get", "/api/phones/{id}/", "Get a phone", true),
+    r("put", "/api/phones/{id}/", "Replace a phone", true),
+    r("patch", "/api/phones/{id}/", "Change some fields of a phone", true),
+    r("delete", "/api/phones/{id}/", "Delete a phone", true),
+    RouteDoc {
+        method: "get",
+        path: "/provision/{file}",
+        summary: "A phone's configuration file, {mac}.cfg (generic, yealink) or {mac}.xml (polycom), for the \
+                  phone's own HTTP Basic credentials; 401 with WWW-Authenticate otherwise",
+        auth: true,
+        scheme: "phone_basic",
+    },
     r("get", "/api/scan/", "Seed 004: IVR crawl attempts, newest first (number, limit, offset)", true),
     r("get", "/api/callmenu/", "Seed 004: the IVR menu tree found for ?number=", true),
     r(
@@ -167,6 +240,7 @@ pub fn document() -> Value {
                 "app" | "app_query" => "Missing app id or wrong app hash",
                 "signed_link" => "Not a signed link (403 when it is altered or expired)",
                 "webhook" => "Missing or wrong webhook secret",
+                "phone_basic" => "Missing or wrong phone credentials",
                 _ => "Missing or invalid token",
             };
             op["responses"]["401"] = json!({ "description": why });
@@ -201,6 +275,10 @@ pub fn document() -> Value {
             "signed_link": {
                 "type": "apiKey", "in": "query", "name": "signature",
                 "description": "With `tenant` and `expires`, as `play_recording` hands them out"
+            },
+            "phone_basic": {
+                "type": "http", "scheme": "basic",
+                "description": "A phone's http_username and http_password from /api/phones/"
             },
             "webhook": {
                 "type": "apiKey", "in": "query", "name": "secret",

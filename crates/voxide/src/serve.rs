@@ -122,6 +122,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         event_tokens: Arc::default(),
         recording_links: Arc::default(),
         crawler: Some(crawler),
+        sip_addr: SocketAddr::new(config.advertised_ip(), sip_addr.port()),
     };
     let options = HttpOptions { max_body_bytes: config.http.max_body_bytes as usize };
     let console = voxide_console::ConsoleOptions { shutdown: shutdown.child_token(), ..Default::default() };
