@@ -141,7 +141,7 @@ impl Driver {
         let Some(session) = self.attach_signals(id) else { return };
         let name = display_name(&voxide_b2bua::build::from_value(&a.req));
         let shown = plan.shown.of(&attempt.from, &name);
-        let call = PlannedCall { tenant_id: plan.tenant_id, caller: attempt.from.clone(), shown };
+        let call = PlannedCall { tenant_id: plan.tenant_id, caller: attempt.from.clone(), shown, did_id: plan.did_id };
         let new = NewCall {
             id,
             call_uuid: a.uuid,

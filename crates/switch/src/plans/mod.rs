@@ -17,6 +17,7 @@ pub(crate) mod flow;
 pub(crate) mod mwi;
 pub(crate) mod voicemail;
 
+use std::collections::VecDeque;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -47,6 +48,9 @@ pub(crate) struct PlanHost {
 /// How a destination ended for the plan.
 enum Next {
     Goto(DestinationRef),
+    /// Nobody there took the call: the caller gets this status, unless a
+    /// chained destination comes next.
+    Refused(u16),
     Done,
 }
 
@@ -57,6 +61,8 @@ pub(crate) struct PlannedCall {
     pub(crate) tenant_id: i64,
     pub(crate) caller: String,
     pub(crate) shown: Option<CallerId>,
+    /// The DID the call came in on.
+    pub(crate) did_id: Option<i64>,
 }
 
 impl PlanHost {
@@ -89,8 +95,20 @@ impl PlanHost {
     async fn serve(&self, mut session: CallSession, call: &PlannedCall, first: DestinationRef) -> Result<(), String> {
         let uuid = session.call_uuid.clone();
         let mut dest = first;
+        // What comes after a destination nobody took (seed 003's chains).
+        let mut chained: VecDeque<DestinationRef> = match call.did_id {
+            Some(did) => self.chain_after(call.tenant_id, "did", did).await.into(),
+            None => VecDeque::new(),
+        };
         for _ in 0..MAX_HOPS {
             tracing::info!(call_uuid = %uuid, destination = %dest, "call plan step");
+            // What follows an object nobody took; a condition's chains are its branches.
+            let object = dest.to_string().split_once(':').and_then(|(k, i)| Some((k.to_string(), i.parse().ok()?)));
+            if let Some((kind, id)) = object.filter(|(kind, _)| kind != "condition") {
+                for d in self.chain_after(call.tenant_id, &kind, id).await.into_iter().rev() {
+                    chained.push_front(d);
+                }
+            }
             let next = match dest {
                 DestinationRef::Extension(id) => {
                     let features = self.extension(id).await?;
@@ -119,9 +137,24 @@ impl PlanHost {
                     let held = cond.matches(now, &call.caller);
                     let branch = if held { &cond.match_destination } else { &cond.nomatch_destination };
                     tracing::info!(call_uuid = %uuid, condition = id, held, "condition decided");
-                    match DestinationRef::parse(branch).map_err(|e| e.to_string())? {
-                        Some(d) => Next::Goto(d),
-                        None => self.give_up(&uuid, 480),
+                    // A branch left empty follows the chain seed 003 keeps for
+                    // it: `condition` when it held, `notcondition` when not.
+                    let mut links: VecDeque<DestinationRef> =
+                        match DestinationRef::parse(branch).map_err(|e| e.to_string())? {
+                            Some(d) => VecDeque::from([d]),
+                            None => {
+                                let kind = if held { "condition" } else { "notcondition" };
+                                self.chain_after(call.tenant_id, kind, id).await.into()
+                            }
+                        };
+                    match links.pop_front() {
+                        Some(d) => {
+                            for rest in links.into_iter().rev() {
+                                chained.push_front(rest);
+                            }
+                            Next::Goto(d)
+                        }
+                        None => Next::Refused(480),
                     }
                 }
                 DestinationRef::Custom(id) => {
@@ -130,10 +163,17 @@ impl PlanHost {
                     self.ring_number(&mut session, call, &custom.number).await?
                 }
                 DestinationRef::Number(number) => self.ring_number(&mut session, call, &number).await?,
-                DestinationRef::Hangup => self.give_up(&uuid, 480),
+                DestinationRef::Hangup => Next::Refused(480),
             };
             match next {
                 Next::Goto(d) => dest = d,
+                Next::Refused(status) => match chained.pop_front() {
+                    Some(d) => dest = d,
+                    None => {
+                        self.control.refuse(&uuid, status);
+                        return Ok(());
+                    }
+                },
                 Next::Done => return Ok(()),
             }
         }
@@ -142,9 +182,27 @@ impl PlanHost {
         Ok(())
     }
 
-    fn give_up(&self, uuid: &str, status: u16) -> Next {
-        self.control.refuse(uuid, status);
-        Next::Done
+    /// The destinations chained after object `kind:id` (seed 003's
+    /// `destination` table; `did` too), in order.
+    async fn chain_after(&self, tenant_id: i64, kind: &str, id: i64) -> Vec<DestinationRef> {
+        let mut links: Vec<_> = match self.store.destinations(tenant_id).await {
+            Ok(all) => all.into_iter().filter(|l| l.src_type == kind && l.src_id == id).collect(),
+            Err(e) => {
+                tracing::warn!(cause = %e, "chained destinations unavailable");
+                return Vec::new();
+            }
+        };
+        links.sort_by_key(|l| (l.ord, l.id));
+        links
+            .into_iter()
+            .filter_map(|l| {
+                let text = match l.dst_id {
+                    Some(id) => format!("{}:{id}", l.dst_type),
+                    None => l.dst_type.clone(),
+                };
+                DestinationRef::parse(&text).ok().flatten()
+            })
+            .collect()
     }
 
     async fn extension(&self, id: i64) -> Result<ExtensionFeatures, String> {
@@ -176,7 +234,7 @@ impl PlanHost {
                     self.voicemail.deposit(session, call, features).await?;
                     return Ok(Next::Done);
                 }
-                Action::Refuse(status) => return Ok(self.give_up(&session.call_uuid, status)),
+                Action::Refuse(status) => return Ok(Next::Refused(status)),
             }
         }
     }
@@ -218,7 +276,7 @@ impl PlanHost {
                 }
                 Action::Goto(d) => return Ok(Next::Goto(d)),
                 Action::Voicemail(ext) => return Ok(Next::Goto(DestinationRef::Voicemail(ext))),
-                Action::Refuse(status) => return Ok(self.give_up(&session.call_uuid, status)),
+                Action::Refuse(status) => return Ok(Next::Refused(status)),
             }
         }
     }
@@ -228,7 +286,7 @@ impl PlanHost {
         match self.ring(session, parties, NUMBER_RING_SECS, call.shown.clone()).await? {
             Some(outcome) => {
                 let status = if outcome == Outcome::Busy { 486 } else { 480 };
-                Ok(self.give_up(&session.call_uuid, status))
+                Ok(Next::Refused(status))
             }
             None => Ok(Next::Done),
         }
