@@ -645,8 +645,21 @@ fn another_tenants_objects_are_not_found() {
     );
     assert_eq!((status, err["mac"].is_array()), (400, true), "a MAC is known once across tenants: {err}");
     // The same number may be a hunt group in each tenant.
-    let (status, _) = call(&s, &theirs, Method::POST, "/api/hunt_groups/", Some(json!({"name": "S", "number": "501"})));
+    let (status, their_group) =
+        call(&s, &theirs, Method::POST, "/api/hunt_groups/", Some(json!({"name": "S", "number": "501"})));
     assert_eq!(status, 201);
+
+    // A super-admin lists its own tenant's objects but reaches any by id,
+    // and changes it within that object's tenant.
+    let root = s.cli(&["token", "create", "--name", "root", "--superadmin"]);
+    let their_path = format!("/api/hunt_groups/{}/", their_group["id"]);
+    assert_eq!(call(&s, &root, Method::GET, &their_path, None), (200, their_group.clone()));
+    let listed = call(&s, &root, Method::GET, "/api/hunt_groups/", None).1;
+    assert!(listed.as_array().unwrap().iter().all(|g| g["id"] != their_group["id"]), "{listed}");
+    let (status, err) = call(&s, &root, Method::PATCH, &their_path, Some(json!({"members": [my_ext["id"]]})));
+    assert_eq!((status, err["members[0]"].is_array()), (400, true), "not a member across tenants: {err}");
+    let (status, theirs_now) = call(&s, &root, Method::PATCH, &their_path, Some(json!({"members": [their_ext["id"]]})));
+    assert_eq!((status, &theirs_now["members"]), (200, &json!([their_ext["id"]])), "{theirs_now}");
 }
 
 /// GET `path` with HTTP Basic credentials (or none).
