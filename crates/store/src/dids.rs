@@ -24,6 +24,8 @@ pub struct DidRow {
     pub number_prefix: String,
     /// A PBX destination (`DestinationRef` text) for calls in; '' = none.
     pub destination: String,
+    /// A free-text label (seed 003's `di_comment`).
+    pub comment: String,
 }
 
 /// The PBX fields of a DID to change; `None` leaves one as it is.
@@ -43,7 +45,7 @@ pub struct NewDid {
 }
 
 const SELECT: &str = "SELECT d.id, d.tenant_id, d.provider_id, d.phonenumber, t.domain, d.extension_id, d.ivr_id, \
-     d.recording, d.created_at, d.cid_name_prefix, d.number_prefix, d.destination FROM did_numbers d JOIN tenants t ON t.id = d.tenant_id";
+     d.recording, d.created_at, d.cid_name_prefix, d.number_prefix, d.destination, d.comment FROM did_numbers d JOIN tenants t ON t.id = d.tenant_id";
 
 fn did(row: &AnyRow) -> Result<DidRow, sqlx::Error> {
     Ok(DidRow {
@@ -59,6 +61,7 @@ fn did(row: &AnyRow) -> Result<DidRow, sqlx::Error> {
         cid_name_prefix: row.try_get("cid_name_prefix")?,
         number_prefix: row.try_get("number_prefix")?,
         destination: row.try_get("destination")?,
+        comment: row.try_get("comment")?,
     })
 }
 
@@ -187,6 +190,23 @@ impl Store {
             .bind(changes.number_prefix.as_ref().unwrap_or(&cur.number_prefix))
             .bind(changes.destination.as_ref().unwrap_or(&cur.destination))
             .bind(did_id)
+            .execute(self.pool())
+            .await?;
+        self.did_by_id(Some(tenant_id), did_id).await
+    }
+
+    /// Sets the label of a DID of `tenant_id`; `None` when the tenant has
+    /// no such DID.
+    pub async fn set_did_comment(
+        &self,
+        tenant_id: i64,
+        did_id: i64,
+        comment: &str,
+    ) -> Result<Option<DidRow>, StoreError> {
+        sqlx::query("UPDATE did_numbers SET comment = $1 WHERE id = $2 AND tenant_id = $3")
+            .bind(comment)
+            .bind(did_id)
+            .bind(tenant_id)
             .execute(self.pool())
             .await?;
         self.did_by_id(Some(tenant_id), did_id).await

@@ -13,6 +13,8 @@
 //! PBX objects (seed 003): `extension_features`, `hunt_groups`, `voicemail`,
 //! `conditions`, `custom_destinations`, `destinations` (chained), `phones`;
 //! `destination` parses the destination strings they hold.
+//!
+//! `user_tenants`: the tenants a user may act in (seed 003's face).
 
 mod apps;
 mod bindings;
@@ -35,6 +37,7 @@ mod secret;
 mod sms;
 mod tenants;
 mod tokens;
+mod user_tenants;
 mod users;
 mod voicemail;
 

@@ -19,6 +19,8 @@ pub struct PhoneRow {
     /// Opened.
     pub http_password: String,
     pub created_at: String,
+    /// What people call it (seed 003's `ph_name`); '' when unnamed.
+    pub name: String,
 }
 
 /// A phone to add, or the whole new content of one.
@@ -40,7 +42,7 @@ pub fn normalize_mac(mac: &str) -> Option<String> {
 }
 
 const SELECT: &str =
-    "SELECT id, tenant_id, mac, model, extension_id, http_username, http_password_enc, created_at FROM phones";
+    "SELECT id, tenant_id, mac, model, extension_id, http_username, http_password_enc, created_at, name FROM phones";
 
 impl Store {
     fn phone_row(&self, row: &AnyRow) -> Result<PhoneRow, StoreError> {
@@ -54,6 +56,7 @@ impl Store {
             http_username: row.try_get("http_username")?,
             http_password: self.secrets.open(&sealed)?,
             created_at: row.try_get("created_at")?,
+            name: row.try_get("name")?,
         })
     }
 
@@ -131,6 +134,17 @@ impl Store {
         .execute(self.pool())
         .await
         .map_err(StoreError::from_write)?;
+        self.phone(tenant_id, id).await
+    }
+
+    /// Names a phone of `tenant_id`; `None` when the tenant has no such phone.
+    pub async fn set_phone_name(&self, tenant_id: i64, id: i64, name: &str) -> Result<Option<PhoneRow>, StoreError> {
+        sqlx::query("UPDATE phones SET name = $1 WHERE id = $2 AND tenant_id = $3")
+            .bind(name)
+            .bind(id)
+            .bind(tenant_id)
+            .execute(self.pool())
+            .await?;
         self.phone(tenant_id, id).await
     }
 
