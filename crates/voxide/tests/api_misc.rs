@@ -94,13 +94,17 @@ fn every_documented_route_is_served_and_no_undocumented_method_is() {
 #[test]
 fn undocumented_paths_are_json_404s() {
     let s = Server::start(BIN, &[]);
-    for path in
-        ["/api/nothing/", "/api/extension/", "/api/extensions/1/2/", "/api/did_numbers/search/1/", "/admin", "/"]
-    {
+    for path in ["/api/nothing/", "/api/extension/", "/api/extensions/1/2/", "/api/did_numbers/search/1/", "/admin"] {
         for (status, body) in [s.get(path), s.send_json(Method::POST, path, &json!({}))] {
             assert_eq!((status, body), (404, json!({"detail": "Not found."})), "{path}");
         }
     }
+    // The root is the web console's front door.
+    let client = reqwest::blocking::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let root = client.get(s.url("/")).send().expect("GET /");
+    assert!(root.status().is_redirection(), "{}", root.status());
+    let location = root.headers().get("location").and_then(|l| l.to_str().ok()).unwrap_or_default().to_string();
+    assert!(location.ends_with("/console/"), "{location}");
 }
 
 /// A fresh scratch directory.
