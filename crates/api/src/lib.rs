@@ -8,6 +8,9 @@
 //! for the apps made at `/api/apps/`; their call history and signed,
 //! expiring recording links under `/oapi/v1/call/` (`oapi_history`).
 //!
+//! Seed 002's voipbin-style `/v1.0/extensions` (`v1_extensions`): the same
+//! extensions in that API's shape, with soft delete and direct extensions.
+//!
 //! PBX objects (seed 003): `/api/hunt_groups/`, `/api/extensions/{id}/features/`
 //! (forwards, follow-me, voicemail box), `/api/voicemail/`, `/api/conditions/`,
 //! `/api/custom_destinations/`, `/api/destinations/` and `/api/phones/`, with
@@ -50,6 +53,7 @@ pub mod provisioning;
 mod recording_links;
 mod registrations;
 mod sms;
+mod v1_extensions;
 mod voicemail;
 
 use std::collections::HashSet;
@@ -120,6 +124,11 @@ pub fn router(state: AppState, options: &HttpOptions) -> Router {
         .route(
             "/api/extensions/{id}",
             get(extensions::get).put(extensions::replace).patch(extensions::patch).delete(extensions::delete),
+        )
+        .route("/v1.0/extensions", get(v1_extensions::list).post(v1_extensions::create))
+        .route(
+            "/v1.0/extensions/{id}",
+            get(v1_extensions::get).put(v1_extensions::update).delete(v1_extensions::delete),
         )
         .route("/api/did_numbers", get(dids::list).post(dids::buy))
         .route("/api/did_numbers/search", get(dids::search))

@@ -14,8 +14,8 @@ pub struct RouteDoc {
     /// `scheme` `app`, seed 001's `x-auth-app-id` and `x-auth-app-hash`,
     /// or for `webhook`, the carrier webhook's shared secret.
     pub auth: bool,
-    /// The security scheme (`token`, `app`, `app_query`, `signed_link` or
-    /// `webhook`) when `auth`.
+    /// The security scheme (`token`, `token_query`, `app`, `app_query`,
+    /// `signed_link` or `webhook`) when `auth`.
     pub scheme: &'static str,
 }
 
@@ -34,6 +34,11 @@ const fn app_query(method: &'static str, path: &'static str, summary: &'static s
     RouteDoc { method, path, summary, auth: true, scheme: "app_query" }
 }
 
+/// Seed 002's face: an API token as `?token=` (the header works too).
+const fn token_query(method: &'static str, path: &'static str, summary: &'static str) -> RouteDoc {
+    RouteDoc { method, path, summary, auth: true, scheme: "token_query" }
+}
+
 /// A route for third-party apps, signed with their app id and secret.
 const fn app(method: &'static str, path: &'static str, summary: &'static str) -> RouteDoc {
     RouteDoc { method, path, summary, auth: true, scheme: "app" }
@@ -46,6 +51,29 @@ pub const ROUTES: &[RouteDoc] = &[
     r("put", "/api/extensions/{id}/", "Replace an extension", true),
     r("patch", "/api/extensions/{id}/", "Change some fields of an extension", true),
     r("delete", "/api/extensions/{id}/", "Delete an extension and its registrations", true),
+    token_query(
+        "get",
+        "/v1.0/extensions",
+        "Seed 002: live extensions newest first (domain_id, page_size 1-100 default 10, page_token = the last \
+         tm_create): {result, next_page_token}",
+    ),
+    token_query(
+        "post",
+        "/v1.0/extensions",
+        "Seed 002: create an extension (extension, password; name, detail, domain_id = the tenant's id)",
+    ),
+    token_query("get", "/v1.0/extensions/{id}", "Seed 002: get an extension (a deleted one shows tm_delete)"),
+    token_query(
+        "put",
+        "/v1.0/extensions/{id}",
+        "Seed 002: change name, detail, password; direct: true|false and direct_regenerate: true manage its \
+         direct address sip:direct.<direct_hash>@<domain_name>",
+    ),
+    token_query(
+        "delete",
+        "/v1.0/extensions/{id}",
+        "Seed 002: soft-delete an extension (it stops registering and being called; GET shows tm_delete)",
+    ),
     r("get", "/api/did_numbers/", "List DID numbers", true),
     r("post", "/api/did_numbers/", "Buy a number from the provider and assign it", true),
     r("get", "/api/did_numbers/search/", "Search the provider's available numbers (npa, limit)", true),
@@ -263,6 +291,10 @@ pub fn document() -> Value {
             "token": {
                 "type": "apiKey", "in": "header", "name": "Authorization",
                 "description": "`Token <token>` or `Bearer <token>`"
+            },
+            "token_query": {
+                "type": "apiKey", "in": "query", "name": "token",
+                "description": "An API token, as `Authorization: Token` takes"
             },
             "app": {
                 "type": "apiKey", "in": "header", "name": "x-auth-app-id",
