@@ -50,6 +50,7 @@ pub use control::{Features, SwitchControl};
 pub use directory::{Account, Directory};
 pub use menus::Tts;
 pub use originate::{OriginateError, OriginateRequest, Originated, dialable};
+pub use plans::mail::{SmtpConfig, SmtpError, SmtpStep, is_mail_address};
 pub use sessions::{CallSession, CallSignal, DialRequest};
 pub use stats::Stats;
 pub use texts::{InboundText, MAX_TEXT_CHARS, OutgoingText, TextOutcome};
@@ -87,6 +88,8 @@ pub struct SwitchConfig {
     /// A fixed "now" for time conditions of call plans (to test a
     /// schedule); `None`: the system clock.
     pub pbx_now: Option<chrono::DateTime<chrono::Utc>>,
+    /// The mail server voicemail messages are e-mailed through; `None`: none.
+    pub voicemail_smtp: Option<SmtpConfig>,
 }
 
 /// The recognizer pool live transcription uses.
@@ -204,6 +207,7 @@ pub async fn start(
                 control: control.clone(),
                 tts: config.tts.clone(),
                 recordings_dir: config.recordings_dir.clone(),
+                smtp: config.voicemail_smtp,
             },
             now: config.pbx_now,
         },

@@ -26,6 +26,9 @@ pub struct Stats {
     pub rtp_packets_transcoded: AtomicU64,
     /// Digits heard on calls (RFC 4733, in-band or SIP INFO).
     pub dtmf_digits: AtomicU64,
+    /// Voicemail messages mailed to their box's owner, and mails that failed.
+    pub voicemail_emails_sent: AtomicU64,
+    pub voicemail_email_failures: AtomicU64,
     /// Ended calls by hangup cause name.
     pub calls_by_cause: std::sync::Mutex<std::collections::BTreeMap<String, u64>>,
 }
@@ -100,6 +103,18 @@ impl Stats {
             get(&self.rtp_packets_transcoded),
         );
         metric("voxide_dtmf_digits_total", "counter", "DTMF digits heard on calls.", get(&self.dtmf_digits));
+        metric(
+            "voxide_voicemail_emails_sent_total",
+            "counter",
+            "Voicemail messages e-mailed to their box's owner.",
+            get(&self.voicemail_emails_sent),
+        );
+        metric(
+            "voxide_voicemail_email_failures_total",
+            "counter",
+            "Voicemail e-mails the mail server did not take (the message is kept).",
+            get(&self.voicemail_email_failures),
+        );
         let _ =
             writeln!(out, "# HELP voxide_calls_total Ended calls by hangup cause.\n# TYPE voxide_calls_total counter");
         let map = self.calls_by_cause.lock().unwrap_or_else(|p| p.into_inner());

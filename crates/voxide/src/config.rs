@@ -197,6 +197,74 @@ impl Default for IvrSection {
     }
 }
 
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct VoicemailSection {
+    /// `host:port` of the SMTP server that voicemail messages are e-mailed
+    /// through to boxes with a `voicemail_email`. Empty: no e-mail.
+    pub smtp_server: String,
+    /// The sender address of those e-mails.
+    pub smtp_from: String,
+    /// Credentials for `AUTH PLAIN` or `LOGIN`; empty: no AUTH.
+    pub smtp_username: String,
+    pub smtp_password: String,
+    /// A mail not handed over within this many seconds has failed.
+    pub smtp_timeout_secs: u64,
+}
+
+impl Default for VoicemailSection {
+    fn default() -> Self {
+        Self {
+            smtp_server: String::new(),
+            smtp_from: String::new(),
+            smtp_username: String::new(),
+            smtp_password: String::new(),
+            smtp_timeout_secs: 20,
+        }
+    }
+}
+
+impl VoicemailSection {
+    /// The mail server settings, when one is set.
+    pub fn smtp(&self) -> Option<voxide_switch::SmtpConfig> {
+        (!self.smtp_server.is_empty()).then(|| voxide_switch::SmtpConfig {
+            server: self.smtp_server.clone(),
+            from: self.smtp_from.clone(),
+            credentials: (!self.smtp_username.is_empty())
+                .then(|| (self.smtp_username.clone(), self.smtp_password.clone())),
+            timeout: std::time::Duration::from_secs(self.smtp_timeout_secs),
+        })
+    }
+
+    fn validate(&self, bad: &mut impl FnMut(&str, String)) {
+        if !self.smtp_server.is_empty() {
+            let port = self.smtp_server.rsplit_once(':').map(|(host, port)| (host, port.parse::<u16>()));
+            let host_ok =
+                |h: &str| !h.is_empty() && h.chars().all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c));
+            if !matches!(port, Some((host, Ok(p))) if p > 0 && host_ok(host)) {
+                bad(
+                    "voicemail.smtp_server",
+                    format!("{:?} is not host:port such as 127.0.0.1:25 or mail.example.com:587", self.smtp_server),
+                );
+            }
+        }
+        let needed = !self.smtp_server.is_empty() || !self.smtp_from.is_empty();
+        if needed && !voxide_switch::is_mail_address(&self.smtp_from) {
+            bad(
+                "voicemail.smtp_from",
+                format!("{:?} is not an e-mail address (smtp_server needs one)", self.smtp_from),
+            );
+        }
+        if self.smtp_username.is_empty() != self.smtp_password.is_empty() {
+            let key = if self.smtp_username.is_empty() { "voicemail.smtp_username" } else { "voicemail.smtp_password" };
+            bad(key, "smtp_username and smtp_password are set together".into());
+        }
+        if !(1..=600).contains(&self.smtp_timeout_secs) {
+            bad("voicemail.smtp_timeout_secs", "must lie between 1 and 600".into());
+        }
+    }
+}
+
 /// A SIP trunk: calls from its address are trusted as the carrier's and
 /// may reach our DIDs; dialled numbers matching its prefixes leave through it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -329,6 +397,7 @@ pub struct Config {
     pub events: EventsSection,
     pub sms: SmsSection,
     pub ivr: IvrSection,
+    pub voicemail: VoicemailSection,
     pub provider: ProviderConfig,
     pub trunks: Vec<TrunkConfig>,
 }
@@ -338,7 +407,7 @@ pub struct Config {
 #[error("invalid configuration:\n  {}", .0.join("\n  "))]
 pub struct ConfigErrors(pub Vec<String>);
 
-const SECTIONS: [&str; 14] = [
+const SECTIONS: [&str; 15] = [
     "sip",
     "http",
     "media",
@@ -351,6 +420,7 @@ const SECTIONS: [&str; 14] = [
     "events",
     "sms",
     "ivr",
+    "voicemail",
     "provider",
     "trunks",
 ];
@@ -386,6 +456,7 @@ impl Config {
             events: section(&table, "events", &mut errors),
             sms: section(&table, "sms", &mut errors),
             ivr: section(&table, "ivr", &mut errors),
+            voicemail: section(&table, "voicemail", &mut errors),
             provider: provider_section(&table, &mut errors),
             trunks: trunks_section(&table, &mut errors),
         };
@@ -503,6 +574,7 @@ impl Config {
                 bad(key, "must be at least 16 characters".into());
             }
         }
+        self.voicemail.validate(&mut bad);
         if tracing_subscriber::EnvFilter::try_new(&self.log.level).is_err() {
             bad("log.level", format!("{:?} is not a log filter", self.log.level));
         }

@@ -100,6 +100,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             cache_dir: std::path::Path::new(&config.recordings.dir).join("tts"),
         },
         pbx_now: config.calls.condition_now(),
+        voicemail_smtp: config.voicemail.smtp(),
     };
     let switch = voxide_switch::start(switch_config, store.clone(), sockets, shutdown.child_token()).await?;
     let provider = Arc::new(provider);

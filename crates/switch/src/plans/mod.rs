@@ -14,6 +14,7 @@
 pub(crate) mod admit;
 pub(crate) mod control;
 pub(crate) mod flow;
+pub(crate) mod mail;
 pub(crate) mod mwi;
 pub(crate) mod voicemail;
 

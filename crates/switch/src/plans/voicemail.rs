@@ -32,6 +32,8 @@ pub(crate) struct Voicemail {
     pub(crate) control: SwitchControl,
     pub(crate) tts: Tts,
     pub(crate) recordings_dir: PathBuf,
+    /// Where kept messages are e-mailed to boxes with an address; none: nowhere.
+    pub(crate) smtp: Option<super::mail::SmtpConfig>,
 }
 
 /// What happened while the switch spoke or listened.
@@ -113,6 +115,8 @@ impl Voicemail {
         };
         let id = self.store.add_voicemail(&message).await.map_err(|e| e.to_string())?;
         tracing::info!(call_uuid = %uuid, voicemail = id, duration_ms, "voicemail kept");
+        let kept = super::mail::VoicemailNotice::kept(id, &call.caller, &owner, duration_ms);
+        super::mail::send_voicemail(self.smtp.as_ref(), &self.control, kept, &owner.voicemail_email, path);
         self.update_lamp(call.tenant_id, owner.extension_id).await
     }
 

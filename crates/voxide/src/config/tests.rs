@@ -117,3 +117,43 @@ fn sms_settings_are_off_by_default_and_checked_when_set() {
         assert!(err.contains(key), "{key} missing from {err}");
     }
 }
+
+#[test]
+fn voicemail_mail_is_off_by_default_and_its_settings_are_checked() {
+    let c = Config::load(None, env(&[])).unwrap();
+    assert!(c.voicemail.smtp().is_none());
+    assert_eq!(c.voicemail.smtp_timeout_secs, 20);
+    let c = Config::load(
+        None,
+        env(&[
+            ("VOXIDE_VOICEMAIL_SMTP_SERVER", "127.0.0.1:2525"),
+            ("VOXIDE_VOICEMAIL_SMTP_FROM", "pbx@example.com"),
+            ("VOXIDE_VOICEMAIL_SMTP_USERNAME", "1234"),
+            ("VOXIDE_VOICEMAIL_SMTP_PASSWORD", "5678"),
+            ("VOXIDE_VOICEMAIL_SMTP_TIMEOUT_SECS", "5"),
+        ]),
+    )
+    .unwrap();
+    let smtp = c.voicemail.smtp().expect("a mail server");
+    assert_eq!((smtp.server.as_str(), smtp.from.as_str()), ("127.0.0.1:2525", "pbx@example.com"));
+    assert_eq!(smtp.credentials, Some(("1234".into(), "5678".into())), "all-digit credentials stay text");
+    assert_eq!(smtp.timeout, std::time::Duration::from_secs(5));
+    let err = Config::load(
+        None,
+        env(&[
+            ("VOXIDE_VOICEMAIL_SMTP_SERVER", "mail.example.com"),
+            ("VOXIDE_VOICEMAIL_SMTP_FROM", "pbx at example.com"),
+            ("VOXIDE_VOICEMAIL_SMTP_USERNAME", "pbx"),
+            ("VOXIDE_VOICEMAIL_SMTP_TIMEOUT_SECS", "0"),
+        ]),
+    )
+    .unwrap_err()
+    .to_string();
+    for key in
+        ["voicemail.smtp_server", "voicemail.smtp_from", "voicemail.smtp_password", "voicemail.smtp_timeout_secs"]
+    {
+        assert!(err.contains(key), "{key} missing from {err}");
+    }
+    let err = Config::load(None, env(&[("VOXIDE_VOICEMAIL_SMTP_SERVER", "127.0.0.1:25")])).unwrap_err();
+    assert!(err.to_string().contains("voicemail.smtp_from"), "a server needs a sender: {err}");
+}
