@@ -419,4 +419,33 @@ mod tests {
         end.expect("going on");
         assert_eq!(sent[1..], ["HELO [127.0.0.1]\r\n", "MAIL FROM:<pbx@example.com>\r\n"]);
     }
+
+    #[test]
+    fn any_bytes_from_the_server_are_framed_or_refused_without_panicking() {
+        // A small LCG: the same inputs on every run.
+        let mut seed: u64 = 0x5eed;
+        let mut next = move || {
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (seed >> 33) as u8
+        };
+        let pieces: [&[u8]; 8] = [b"250", b"-", b" ", b"\r\n", b"\n", b"354", "é".as_bytes(), b"AUTH PLAIN"];
+        for _ in 0..5000 {
+            let mut buf = Vec::new();
+            for _ in 0..(next() % 12) {
+                match next() % 3 {
+                    0 => buf.push(next()),
+                    _ => buf.extend_from_slice(pieces[usize::from(next()) % pieces.len()]),
+                }
+            }
+            let mut d = dialogue(Some(("pbx", "x")));
+            let mut rest = buf.as_slice();
+            while let Ok(Some((r, used))) = Reply::parse(rest) {
+                assert!(used > 0 && used <= rest.len());
+                rest = &rest[used..];
+                if d.on_reply(&r).is_err() {
+                    break;
+                }
+            }
+        }
+    }
 }
