@@ -135,9 +135,11 @@ pub(crate) async fn create(
     }
 }
 
-fn edit_page(ctx: &Ctx, id: i64, values: &Values, errors: &Errors) -> Markup {
+/// The extension's form, then `features` (its call features), then delete.
+fn edit_page(ctx: &Ctx, id: i64, values: &Values, errors: &Errors, features: Markup) -> Markup {
     let body = html! {
         (form(ctx, &format!("/console/extensions/{id}"), values, errors, true))
+        (features)
         form.danger method="post" action={ "/console/extensions/" (id) "/delete" } data-confirm="Delete this extension?" {
             (csrf(ctx))
             button.danger type="submit" { "Delete extension" }
@@ -150,15 +152,27 @@ pub(crate) async fn edit(
     State(console): State<Console>,
     ctx: Ctx,
     Path(id): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
 ) -> Result<Markup, ConsoleError> {
-    let axum::Json(e) = api::get(State(console.app.clone()), ctx.caller(), Path(id)).await?;
+    let features = crate::features::section(&console, &ctx, &id, q.get("done").map(String::as_str)).await?;
+    page_with(&console, &ctx, &id, features).await
+}
+
+/// The extension's page as stored, with `features` under its form.
+pub(crate) async fn page_with(
+    console: &Console,
+    ctx: &Ctx,
+    id: &str,
+    features: Markup,
+) -> Result<Markup, ConsoleError> {
+    let axum::Json(e) = api::get(State(console.app.clone()), ctx.caller(), Path(id.to_string())).await?;
     let values = Values {
         sip_username: e.sip_username,
         cellphone: e.cellphone,
         recording: e.recording == 1,
         transcription: e.transcription == 1,
     };
-    Ok(edit_page(&ctx, e.id, &values, &Errors::new()))
+    Ok(edit_page(ctx, e.id, &values, &Errors::new(), features))
 }
 
 pub(crate) async fn update(
@@ -176,7 +190,8 @@ pub(crate) async fn update(
         Ok(()) => Ok(Redirect::to("/console/extensions?done=saved").into_response()),
         Err(e) => {
             let errors = form_errors(e)?;
-            let page = edit_page(&ctx, current.id, &Values::from_form(&fields), &errors);
+            let features = crate::features::section(&console, &ctx, &current.id.to_string(), None).await?;
+            let page = edit_page(&ctx, current.id, &Values::from_form(&fields), &errors, features);
             Ok((StatusCode::BAD_REQUEST, page).into_response())
         }
     }

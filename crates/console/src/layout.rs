@@ -19,11 +19,17 @@ pub(crate) enum Nav {
     Cdrs,
     Crawls,
     Ivrs,
+    HuntGroups,
+    Voicemail,
+    Conditions,
 }
 
-const NAV: [(Nav, &str, &str); 6] = [
+const NAV: [(Nav, &str, &str); 9] = [
     (Nav::Dashboard, "/console/", "Dashboard"),
     (Nav::Extensions, "/console/extensions", "Extensions"),
+    (Nav::HuntGroups, "/console/hunt_groups", "Hunt groups"),
+    (Nav::Voicemail, "/console/voicemail", "Voicemail"),
+    (Nav::Conditions, "/console/conditions", "Conditions"),
     (Nav::Dids, "/console/dids", "DIDs"),
     (Nav::Cdrs, "/console/cdrs", "Calls"),
     (Nav::Crawls, "/console/crawls", "Crawls"),
@@ -166,6 +172,8 @@ pub(crate) fn notice(done: Option<&str>) -> Markup {
         Some("released") => "Number released.",
         Some("started") => "Crawl started.",
         Some("calling") => "Calling.",
+        Some("heard") => "Marked heard.",
+        Some("unheard") => "Marked new.",
         _ => return html! {},
     };
     html! { p.notice role="status" { (text) } }

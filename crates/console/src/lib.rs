@@ -20,7 +20,9 @@
 //! Layout: `session` (cookies, the signed-in extractor, CSRF), `signin`,
 //! `layout` (page shell, form fields), `error`, `calls_api` (turning forms
 //! into API calls), one module per page family (`dashboard`, `live`,
-//! `extensions`, `dids`, `cdrs`, `crawls`, `ivrs`), `chart` (SVG charts),
+//! `extensions`, `dids`, `cdrs`, `crawls`, `ivrs`, `hunt_groups`, `features`
+//! (an extension's call features, on its page), `voicemail`, `conditions`),
+//! `destinations` (destination fields and their choices), `chart` (SVG charts),
 //! `media` (recordings and prompts for the audio players), `assets` (the
 //! CSS and JavaScript, compiled in).
 
@@ -28,11 +30,15 @@ mod assets;
 mod calls_api;
 mod cdrs;
 mod chart;
+mod conditions;
 mod crawls;
 mod dashboard;
+mod destinations;
 mod dids;
 mod error;
 mod extensions;
+mod features;
+mod hunt_groups;
 mod ivrs;
 mod layout;
 mod live;
@@ -41,6 +47,7 @@ pub mod password;
 mod session;
 mod signin;
 pub mod throttle;
+mod voicemail;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -105,6 +112,19 @@ pub fn router(app: AppState, options: ConsoleOptions) -> Router {
         .route("/console/extensions/new", get(extensions::new))
         .route("/console/extensions/{id}", get(extensions::edit).post(extensions::update))
         .route("/console/extensions/{id}/delete", post(extensions::delete))
+        .route("/console/extensions/{id}/features", post(features::update))
+        .route("/console/hunt_groups", get(hunt_groups::list).post(hunt_groups::create))
+        .route("/console/hunt_groups/new", get(hunt_groups::new))
+        .route("/console/hunt_groups/{id}", get(hunt_groups::edit).post(hunt_groups::update))
+        .route("/console/hunt_groups/{id}/delete", post(hunt_groups::delete))
+        .route("/console/voicemail", get(voicemail::list))
+        .route("/console/voicemail/{id}/audio", get(voicemail::audio))
+        .route("/console/voicemail/{id}/heard", post(voicemail::mark))
+        .route("/console/voicemail/{id}/delete", post(voicemail::delete))
+        .route("/console/conditions", get(conditions::list).post(conditions::create))
+        .route("/console/conditions/new", get(conditions::new))
+        .route("/console/conditions/{id}", get(conditions::edit).post(conditions::update))
+        .route("/console/conditions/{id}/delete", post(conditions::delete))
         .route("/console/dids", get(dids::list).post(dids::buy))
         .route("/console/dids/{id}", get(dids::edit).post(dids::assign))
         .route("/console/dids/{id}/delete", post(dids::release))

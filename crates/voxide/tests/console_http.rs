@@ -12,7 +12,7 @@ use reqwest::Method;
 use reqwest::blocking::{Client, Response};
 use reqwest::header::{HeaderMap, LOCATION, SET_COOKIE};
 use serde_json::{Value, json};
-use voxide_store::{CdrEnd, CdrStart, SecretBox, Store};
+use voxide_store::{CdrEnd, CdrStart, NewVoicemail, SecretBox, Store};
 use voxide_testkit::Server;
 
 const ALICE_PASSWORD: &str = "alice-long-password";
@@ -510,4 +510,192 @@ fn menus_and_numbers_are_made_through_the_console_as_through_the_api() {
     assert_eq!(refused.status, 409);
     assert!(refused.body.contains("routes to this IVR"), "{}", refused.body);
     assert_eq!(s.get(&format!("/api/ivrs/{menu_id}/")).0, 200);
+}
+
+/// A voicemail message in `tenant`'s box of extension `ext`, kept the way
+/// the switch keeps one (a row and its WAV under the recordings directory).
+fn leave_message(s: &Server, domain: &str, ext: i64, caller: &str) -> i64 {
+    let key = s.dir().join("data/secret.key");
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let (tenant, id) = runtime.block_on(async {
+        let store = Store::connect(&store_url(s), SecretBox::from_key_file(&key).unwrap()).await.unwrap();
+        let tenant = store.tenant_by_domain(domain).await.unwrap().expect("tenant").id;
+        let new = NewVoicemail {
+            tenant_id: tenant,
+            extension_id: ext,
+            caller: caller.into(),
+            call_uuid: format!("call-from-{caller}"),
+            path: format!("voicemail/domain_{tenant}/{ext}/call-from-{caller}.wav"),
+            duration_ms: 2000,
+        };
+        let id = store.add_voicemail(&new).await.unwrap();
+        store.close().await;
+        (tenant, id)
+    });
+    let dir = s.dir().join(format!("data/recordings/voicemail/domain_{tenant}/{ext}"));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(format!("call-from-{caller}.wav")), b"RIFF....WAVE").unwrap();
+    id
+}
+
+#[test]
+fn pbx_forms_without_the_sessions_csrf_token_change_nothing() {
+    let s = start();
+    add_user(&s, "alice", ALICE_PASSWORD, &[]);
+    let ext = s.create_extension("1001", "secret-1001")["id"].as_i64().unwrap();
+    let (status, group) =
+        s.send_json(Method::POST, "/api/hunt_groups/", &json!({"name": "Sales", "number": "501", "members": [ext]}));
+    assert_eq!(status, 201, "{group}");
+    let gid = group["id"].as_i64().unwrap();
+    let (status, cond) = s.send_json(
+        Method::POST,
+        "/api/conditions/",
+        &json!({"name": "open", "kind": "time", "start_time": "09:00", "end_time": "17:00"}),
+    );
+    assert_eq!(status, 201, "{cond}");
+    let cid = cond["id"].as_i64().unwrap();
+    let message = leave_message(&s, "voxide.local", ext, "1009");
+    let before = (
+        s.get("/api/hunt_groups/"),
+        s.get(&format!("/api/extensions/{ext}/features/")),
+        s.get("/api/voicemail/"),
+        s.get("/api/conditions/"),
+    );
+
+    let mut b = Browser::new(&s);
+    assert_eq!(b.sign_in("alice", ALICE_PASSWORD).status, 303);
+    let mut second = Browser::new(&s);
+    assert_eq!(second.sign_in("alice", ALICE_PASSWORD).status, 303);
+    let theirs = second.get("/console/hunt_groups/new").csrf();
+    let mine = b.get("/console/hunt_groups/new").csrf();
+    let ext_id = ext.to_string();
+    let forms: [(String, Vec<(&str, &str)>); 10] = [
+        ("/console/hunt_groups".into(), vec![("name", "Support"), ("number", "502"), ("member_0", &ext_id)]),
+        (format!("/console/hunt_groups/{gid}"), vec![("name", "Renamed"), ("number", "503"), ("member_0", "")]),
+        (format!("/console/hunt_groups/{gid}/delete"), vec![]),
+        (format!("/console/extensions/{ext}/features"), vec![("dnd", "1"), ("voicemail_enabled", "1")]),
+        (format!("/console/voicemail/{message}/heard"), vec![("heard", "1")]),
+        (format!("/console/voicemail/{message}/delete"), vec![]),
+        ("/console/conditions".into(), vec![("name", "closed"), ("kind", "callerid"), ("callerid_pattern", "1")]),
+        (format!("/console/conditions/{cid}"), vec![("name", "renamed"), ("kind", "time")]),
+        (format!("/console/conditions/{cid}/delete"), vec![]),
+        (format!("/console/extensions/{ext}/features"), vec![("forward_always", "hangup")]),
+    ];
+    for (path, fields) in &forms {
+        for token in [None, Some("0".repeat(64)), Some(theirs.clone()), Some(String::new())] {
+            let mut form = fields.clone();
+            if let Some(t) = &token {
+                form.push(("csrf", t));
+            }
+            let page = b.post(path, &form);
+            assert_eq!(page.status, 403, "{path} with {token:?}: {}", page.body);
+        }
+        let mut form = fields.clone();
+        form.push(("csrf", &mine));
+        let cross = b.post_with(path, &form, &[("Origin", "http://evil.example")]);
+        assert_eq!(cross.status, 403, "{path} from another site");
+    }
+    let after = (
+        s.get("/api/hunt_groups/"),
+        s.get(&format!("/api/extensions/{ext}/features/")),
+        s.get("/api/voicemail/"),
+        s.get("/api/conditions/"),
+    );
+    assert_eq!(after, before, "nothing changed");
+
+    // With the token: a group something leads to is kept, with the API's reason.
+    let (status, _) = s.send_json(
+        Method::PATCH,
+        &format!("/api/extensions/{ext}/features/"),
+        &json!({"forward_busy": format!("hunt:{gid}")}),
+    );
+    assert_eq!(status, 200);
+    let kept = b.post(&format!("/console/hunt_groups/{gid}/delete"), &[("csrf", &mine)]);
+    assert_eq!(kept.status, 409, "{}", kept.body);
+    assert!(kept.body.contains("leads here; change it first."), "{}", kept.body);
+    assert_eq!(s.get(&format!("/api/hunt_groups/{gid}/")).0, 200, "the group is still there");
+    let heard = b.post(
+        &format!("/console/voicemail/{message}/heard"),
+        &[("csrf", &mine), ("heard", "1"), ("extension", &ext_id)],
+    );
+    assert_eq!(
+        (heard.status, heard.location()),
+        (303, format!("/console/voicemail?extension={ext}&done=heard").as_str())
+    );
+    assert_eq!(s.get(&format!("/api/voicemail/{message}/")).1["heard"], true);
+}
+
+#[test]
+fn another_tenants_hunt_groups_messages_and_conditions_are_not_found() {
+    let s = start();
+    add_user(&s, "alice", ALICE_PASSWORD, &[]);
+    let token = s.cli(&["token", "create", "--name", "other", "--tenant", "other.example"]);
+    let (status, ext) = api_as(
+        &s,
+        &token,
+        Method::POST,
+        "/api/extensions/",
+        Some(json!({"sip_username": "2001", "sip_password": "secret-2001"})),
+    );
+    assert_eq!(status, 201, "{ext}");
+    let ext = ext["id"].as_i64().unwrap();
+    let group = json!({"name": "Their sales", "number": "2501", "members": [ext]});
+    let (status, group) = api_as(&s, &token, Method::POST, "/api/hunt_groups/", Some(group));
+    assert_eq!(status, 201, "{group}");
+    let gid = group["id"].as_i64().unwrap();
+    let cond = json!({"name": "theirs", "kind": "callerid", "callerid_pattern": "1514*"});
+    let (status, cond) = api_as(&s, &token, Method::POST, "/api/conditions/", Some(cond));
+    assert_eq!(status, 201, "{cond}");
+    let cid = cond["id"].as_i64().unwrap();
+    let message = leave_message(&s, "other.example", ext, "2999");
+
+    let mut b = Browser::new(&s);
+    assert_eq!(b.sign_in("alice", ALICE_PASSWORD).status, 303);
+    let csrf = b.get("/console/").csrf();
+    for path in [
+        format!("/console/hunt_groups/{gid}"),
+        format!("/console/extensions/{ext}"),
+        format!("/console/voicemail/{message}/audio"),
+        format!("/console/conditions/{cid}"),
+    ] {
+        let page = b.get(&path);
+        assert_eq!(page.status, 404, "{path}: {}", page.body);
+    }
+    let ext_id = ext.to_string();
+    let changes: [(String, Vec<(&str, &str)>); 7] = [
+        (format!("/console/hunt_groups/{gid}"), vec![("name", "hijacked"), ("number", "2502"), ("member_0", &ext_id)]),
+        (format!("/console/hunt_groups/{gid}/delete"), vec![]),
+        (format!("/console/extensions/{ext}/features"), vec![("dnd", "1")]),
+        (format!("/console/voicemail/{message}/heard"), vec![("heard", "1")]),
+        (format!("/console/voicemail/{message}/delete"), vec![]),
+        (
+            format!("/console/conditions/{cid}"),
+            vec![("name", "hijacked"), ("kind", "callerid"), ("callerid_pattern", "1")],
+        ),
+        (format!("/console/conditions/{cid}/delete"), vec![]),
+    ];
+    for (path, fields) in &changes {
+        let mut form = fields.clone();
+        form.push(("csrf", &csrf));
+        let page = b.post(path, &form);
+        assert_eq!(page.status, 404, "{path}: {}", page.body);
+    }
+    // Nor are they listed, or offered as members or destinations.
+    assert!(!b.get("/console/hunt_groups").body.contains("Their sales"));
+    assert!(!b.get("/console/voicemail").body.contains("2999"));
+    assert!(!b.get("/console/conditions").body.contains("theirs"));
+    let form = b.get("/console/hunt_groups/new").body;
+    assert!(!form.contains("2001") && !form.contains(&format!("hunt:{gid}")), "{form}");
+    assert!(b.get(&format!("/console/voicemail?extension={ext}")).body.contains("No messages."));
+
+    // Nothing of theirs changed.
+    let get = |path: String| api_as(&s, &token, Method::GET, &path, None);
+    let (status, g) = get(format!("/api/hunt_groups/{gid}/"));
+    assert_eq!((status, &g["name"], &g["members"]), (200, &json!("Their sales"), &json!([ext])));
+    let (status, f) = get(format!("/api/extensions/{ext}/features/"));
+    assert_eq!((status, &f["dnd"]), (200, &json!(false)));
+    let (status, m) = get(format!("/api/voicemail/{message}/"));
+    assert_eq!((status, &m["heard"]), (200, &json!(false)));
+    let (status, c) = get(format!("/api/conditions/{cid}/"));
+    assert_eq!((status, &c["name"]), (200, &json!("theirs")));
 }
