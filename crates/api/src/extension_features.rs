@@ -156,7 +156,7 @@ pub(crate) fn plain_wav_name(file: &str) -> bool {
         && file.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
 }
 
-async fn checked(
+pub(crate) async fn checked(
     state: &AppState,
     current: &ExtensionFeatures,
     body: FeaturesBody,

@@ -16,6 +16,11 @@
 //! `/api/custom_destinations/`, `/api/destinations/` and `/api/phones/`, with
 //! phone configuration files at `/provision/{mac}.cfg` (`provisioning`).
 //!
+//! Seed 003's multi-tenant PBX API (`pbx003`): `/user/…`, `/extension/…`,
+//! `/did/…`, `/hunt/…`, `/phone/…` and the rest, with HTTP Basic user
+//! credentials, over the native PBX handlers; `password` hashes and checks
+//! users' passwords for it and for the console.
+//!
 //! Hosted IVR menus at `/api/ivrs/` (a DID routes to one with `ivr_id`);
 //! seed 004's IVR crawl results at `/api/scan/` and `/api/callmenu/`.
 //!
@@ -48,6 +53,8 @@ mod oapi_history;
 mod openapi;
 mod originate;
 mod page;
+pub mod password;
+mod pbx003;
 mod phones;
 pub mod provisioning;
 mod recording_links;
@@ -196,6 +203,7 @@ pub fn router(state: AppState, options: &HttpOptions) -> Router {
         .route("/api/openapi.json", get(openapi_json))
         .route("/healthz", get(|| async { "ok" }))
         .route("/metrics", get(metrics))
+        .merge(pbx003::routes())
         .fallback(|| async { ApiError::NotFound })
         .layer(DefaultBodyLimit::max(options.max_body_bytes))
         .with_state(state)

@@ -236,7 +236,7 @@ fn origin(headers: &HeaderMap) -> String {
 
 /// One end of the window as given.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Bound {
+pub(crate) enum Bound {
     /// `YYYY-MM-DD`: a whole day, UTC.
     Day(NaiveDate),
     /// An instant, to the second or finer.
@@ -252,7 +252,7 @@ impl Bound {
     }
 }
 
-fn parse_bound(name: &str, raw: &str) -> Result<Bound, ApiError> {
+pub(crate) fn parse_bound(name: &str, raw: &str) -> Result<Bound, ApiError> {
     let raw = raw.trim();
     if raw.is_empty() {
         return Err(ApiError::field(name, "This field is required: YYYY-MM-DD, YYYY-MM-DD HH:MM:SS or RFC 3339."));
@@ -271,15 +271,15 @@ fn parse_bound(name: &str, raw: &str) -> Result<Bound, ApiError> {
 
 /// The calls asked for: started at or after `from`, before `until`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Window {
-    from: DateTime<Utc>,
-    until: DateTime<Utc>,
+pub(crate) struct Window {
+    pub(crate) from: DateTime<Utc>,
+    pub(crate) until: DateTime<Utc>,
 }
 
 impl Window {
     /// `from`..=`to` (to the end of `to`'s day or second), at
     /// most [`MAX_WINDOW_DAYS`] long, not backwards.
-    fn new(from: Bound, to: Bound) -> Result<Window, ApiError> {
+    pub(crate) fn new(from: Bound, to: Bound) -> Result<Window, ApiError> {
         let from = from.start();
         if to.start() < from {
             return Err(ApiError::field("created_to", "created_to must not be before created_from."));
@@ -347,7 +347,7 @@ impl Directory {
 /// The file name of the call's recording. The switch opens one when a
 /// recorded call starts ringing; a call never answered has no
 /// conversation in it, so it shows none.
-fn recording_name(c: &CdrRow) -> Option<&str> {
+pub(crate) fn recording_name(c: &CdrRow) -> Option<&str> {
     c.answered_at.as_ref()?;
     c.recording.as_deref()?.rsplit('/').next()
 }
@@ -360,7 +360,7 @@ fn real(number: &str) -> Party {
     Party { number: number.to_string(), kind: "realnumber", username: None }
 }
 
-fn status_detail(c: &CdrRow) -> &'static str {
+pub(crate) fn status_detail(c: &CdrRow) -> &'static str {
     let hosted_menu = c.call_direction == "inbound" && c.did_number_id.is_some() && c.extension_id.is_none();
     match (c.answered_at.is_some(), c.hangup_cause.as_deref()) {
         (true, _) if hosted_menu => "IVR",
@@ -375,7 +375,7 @@ fn unix_time(stamp: &str) -> Option<i64> {
     DateTime::parse_from_rfc3339(stamp).ok().map(|t| t.timestamp())
 }
 
-fn seconds_between(start: &str, end: &str) -> i64 {
+pub(crate) fn seconds_between(start: &str, end: &str) -> i64 {
     match (unix_time(start), unix_time(end)) {
         (Some(s), Some(e)) => (e - s).max(0),
         _ => 0,

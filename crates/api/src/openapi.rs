@@ -39,6 +39,11 @@ const fn token_query(method: &'static str, path: &'static str, summary: &'static
     RouteDoc { method, path, summary, auth: true, scheme: "token_query" }
 }
 
+/// Seed 003's face: a user's username and password as HTTP Basic.
+const fn user_basic(method: &'static str, path: &'static str, summary: &'static str) -> RouteDoc {
+    RouteDoc { method, path, summary, auth: true, scheme: "user_basic" }
+}
+
 /// A route for third-party apps, signed with their app id and secret.
 const fn app(method: &'static str, path: &'static str, summary: &'static str) -> RouteDoc {
     RouteDoc { method, path, summary, auth: true, scheme: "app" }
@@ -160,6 +165,84 @@ pub const ROUTES: &[RouteDoc] = &[
         auth: true,
         scheme: "phone_basic",
     },
+    user_basic("get", "/user/login", "Seed 003: the signed-in user's id: {status, data: {user_id}}"),
+    user_basic("get", "/user/get", "Seed 003: the users of the signed-in user's tenants (us_id, us_username)"),
+    user_basic(
+        "post",
+        "/user/tenants",
+        "Seed 003: the tenants a user belongs to (user; itself, or anyone for a super-admin)",
+    ),
+    user_basic(
+        "post",
+        "/user/updatebyid",
+        "Seed 003: set a user's password (user_id, password; its own, or anyone's for a super-admin)",
+    ),
+    user_basic("post", "/destination/all", "Seed 003: a tenant's chained destinations (tenant_id)"),
+    user_basic(
+        "post",
+        "/extension/bytenant",
+        "Seed 003: a tenant's extensions with caller id and call waiting (tenant_id)",
+    ),
+    user_basic("post", "/extension/byid", "Seed 003: one extension (extension_id)"),
+    user_basic(
+        "post",
+        "/extension/user",
+        "Seed 003: an extension's SIP account: name, host, secret (tenant_id, extension_id)",
+    ),
+    user_basic("post", "/extension/usersecret", "Seed 003: an extension's SIP password (tenant_id, extension_id)"),
+    user_basic("post", "/extension/getCidNumber", "Seed 003: an extension's caller-id number (extension_id)"),
+    user_basic(
+        "post",
+        "/extension/getCidNumberList",
+        "Seed 003: the caller-id numbers of a tenant's extensions (tenant_id)",
+    ),
+    user_basic("post", "/extension/GetFMFCallerId", "Seed 003: an extension's follow-me caller id (extension_id)"),
+    user_basic(
+        "post",
+        "/extension/GetFMFCallerIdList",
+        "Seed 003: the follow-me caller ids of a tenant's extensions (tenant_id)",
+    ),
+    user_basic(
+        "post",
+        "/extension/updatebyid",
+        "Seed 003: change an extension (extension_id, extension: JSON of ex_name, ex_number, ex_cidnum, \
+         ex_cidname, ex_callwaiting)",
+    ),
+    user_basic("post", "/did/bytenant", "Seed 003: a tenant's DID numbers (tenant_id)"),
+    user_basic("post", "/did/byid", "Seed 003: one DID number with its prefixes (did_id)"),
+    user_basic(
+        "post",
+        "/did/updatebyid",
+        "Seed 003: change a DID's prefixes and label (did_id, did: JSON of di_didprefix, \
+         di_didnameprefix, di_comment)",
+    ),
+    user_basic("post", "/hunt/bytenant", "Seed 003: a tenant's hunt groups (tenant_id)"),
+    user_basic("post", "/hunt/byid", "Seed 003: one hunt group (hunt_id)"),
+    user_basic("post", "/hunt/deletebyid", "Seed 003: delete a hunt group (hunt_id); 409 while something leads to it"),
+    user_basic(
+        "post",
+        "/hunt/updatebyid",
+        "Seed 003: change a hunt group (hunt_id, hunt: JSON of hu_number, hu_name, hu_type, \
+         hu_ringtime, hu_checkinuse)",
+    ),
+    user_basic("post", "/phone/bytenant", "Seed 003: a tenant's provisioned phones (tenant_id)"),
+    user_basic("post", "/phone/deletebyid", "Seed 003: delete a phone (phone_id)"),
+    user_basic(
+        "post",
+        "/phone/AddNewPhone",
+        "Seed 003: add a phone (phone: JSON of ph_name, ph_te_id, ph_pm_id 1-3, ph_mac; ph_http_user, \
+         ph_http_password)",
+    ),
+    user_basic("post", "/voicemail/bytenant", "Seed 003: a tenant's voicemail boxes (tenant_id)"),
+    user_basic("post", "/condition/bytenant", "Seed 003: a tenant's time and caller-id conditions (tenant_id)"),
+    user_basic("post", "/ivr/bytenant", "Seed 003: a tenant's hosted IVR menus (tenant_id)"),
+    user_basic("post", "/custom/bytenant", "Seed 003: a tenant's custom destinations (tenant_id)"),
+    user_basic(
+        "post",
+        "/cdr/getCallHistory",
+        "Seed 003: a tenant's calls between two days (start_date_ymd, end_date_ymd, tenant_code; \
+         firstdst, disposition)",
+    ),
     r("get", "/api/scan/", "Seed 004: IVR crawl attempts, newest first (number, limit, offset)", true),
     r("get", "/api/callmenu/", "Seed 004: the IVR menu tree found for ?number=", true),
     r(
@@ -269,6 +352,9 @@ pub fn document() -> Value {
                 "signed_link" => "Not a signed link (403 when it is altered or expired)",
                 "webhook" => "Missing or wrong webhook secret",
                 "phone_basic" => "Missing or wrong phone credentials",
+                "user_basic" => {
+                    "Missing or wrong user credentials: {\"status\": \"failed\", \"message\": \"Unauthorized Access\"}"
+                }
                 _ => "Missing or invalid token",
             };
             op["responses"]["401"] = json!({ "description": why });
@@ -311,6 +397,10 @@ pub fn document() -> Value {
             "phone_basic": {
                 "type": "http", "scheme": "basic",
                 "description": "A phone's http_username and http_password from /api/phones/"
+            },
+            "user_basic": {
+                "type": "http", "scheme": "basic",
+                "description": "A user's username and password (voxide user add), as the console takes them"
             },
             "webhook": {
                 "type": "apiKey", "in": "query", "name": "secret",
