@@ -120,6 +120,7 @@ fn a_hunt_group_is_made_through_the_form_with_its_members_in_order() {
     chrome.fill("#f-match_destination", &format!("hunt:{}", g["id"]));
     chrome.click("#condition-form button[type=submit]");
     assert!(chrome.text(".field-error[data-field=time_zone]").starts_with("Enter an IANA time zone name"));
+    chrome.shot("condition-invalid");
     assert_eq!(server.get("/api/conditions/"), (200, json!([])));
     chrome.fill("#f-time_zone", "America/New_York");
     chrome.click("#f-day_sat");
