@@ -12,23 +12,21 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use voxide_testkit::Server;
 
-/// The `voxide-loadgen` binary next to this test's: `cargo test
-/// --workspace` builds it; when it is missing (`cargo test -p voxide`),
-/// it is built here.
+/// The `voxide-loadgen` binary next to this test's, built (or brought up
+/// to date: a binary left from an older build would not know today's
+/// options) by `cargo build -p voxide-loadgen`.
 fn loadgen_bin() -> PathBuf {
     let exe = std::env::current_exe().expect("test executable");
     // target/<profile>/deps/loadgen_smoke-… → target/<profile>/
     let profile_dir = exe.parent().and_then(Path::parent).expect("target profile directory");
     let bin = profile_dir.join(format!("voxide-loadgen{}", std::env::consts::EXE_SUFFIX));
-    if !bin.exists() {
-        let mut build = Command::new(env!("CARGO"));
-        build.args(["build", "-p", "voxide-loadgen"]);
-        if profile_dir.file_name().is_some_and(|n| n == "release") {
-            build.arg("--release");
-        }
-        let status = build.status().expect("run cargo build");
-        assert!(status.success(), "building voxide-loadgen failed");
+    let mut build = Command::new(env!("CARGO"));
+    build.args(["build", "-p", "voxide-loadgen"]);
+    if profile_dir.file_name().is_some_and(|n| n == "release") {
+        build.arg("--release");
     }
+    let status = build.status().expect("run cargo build");
+    assert!(status.success() && bin.exists(), "building voxide-loadgen failed");
     bin
 }
 
