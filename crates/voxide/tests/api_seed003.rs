@@ -822,14 +822,34 @@ fn fail_scenario(status: u16) -> String {
 
 #[test]
 fn the_call_history_holds_the_calls_placed_through_the_switch() {
-    let s = Server::start(BIN, &[("VOXIDE_CALLS_RING_TIMEOUT_SECS", "30"), ("VOXIDE_MEDIA_RTP_PORTS", "39400-39599")]);
+    // A carrier's trunk at 127.0.0.2 delivers calls to the tenant's DID.
+    let trunk_port = free_port();
+    let config = std::env::temp_dir().join(format!("voxide-seed003-{}.toml", rand_suffix()));
+    let trunk = format!("[[trunks]]\nname = \"carrier\"\naddress = \"127.0.0.2:{trunk_port}\"\nprefixes = [\"1\"]\n");
+    std::fs::write(&config, trunk).expect("config");
+    let s = Server::start(
+        BIN,
+        &[
+            ("VOXIDE_CALLS_RING_TIMEOUT_SECS", "30"),
+            ("VOXIDE_MEDIA_RTP_PORTS", "39400-39599"),
+            ("VOXIDE_CONFIG", config.to_str().expect("utf-8 path")),
+        ],
+    );
     add_user(&s, ALICE.0, ALICE.1, &[]);
     add_user(&s, "bob@b.example", "bob-password-1", &["--tenant", "b.example"]);
     s.create_extension("1001", "secret-1001");
-    s.create_extension("1002", "secret-1002");
+    let callee_ext = s.create_extension("1002", "secret-1002");
+    native(&s, Method::POST, "/api/did_numbers/", json!({"phonenumber": "17865550100", "extension": callee_ext["id"]}));
     let (caller, callee) = (Phone::new("1001"), Phone::new("1002"));
     let registered = callee.sipp(&s, "register_auth.xml").run();
     assert!(registered.success, "1002 registers: {}", registered.errors);
+    let carrier = Phone { port: trunk_port, ..Phone::new("13055550142") };
+    callee.answer(&s, "calls/uas_answer.xml", &[], || {
+        let out = carrier.sipp(&s, "calls/uac_trunk.xml").set("-i", "127.0.0.2").arg("-s").arg("17865550100").run();
+        assert!(out.success, "the carrier's call: {}\n{}", out.errors, s.log());
+    });
+    let inbound = s.last_cdr();
+    assert_eq!(inbound["call_direction"], "inbound", "{inbound}");
     callee.answer(&s, "calls/uas_answer.xml", &["-rtp_echo"], || caller.call(&s, "calls/uac_rtp.xml", "1002"));
     let answered = s.last_cdr();
     callee.answer(&s, "calls/uas_busy.xml", &[], || caller.call(&s, &fail_scenario(486), "1002"));
@@ -853,7 +873,23 @@ fn the_call_history_holds_the_calls_placed_through_the_switch() {
     let calls = calls.as_array().expect("a list");
     let outcomes: Vec<(&str, &str)> =
         calls.iter().map(|c| (c["firstdst"].as_str().unwrap(), c["disposition"].as_str().unwrap())).collect();
-    assert_eq!(outcomes, [("4999", "FAILED"), ("1002", "NO ANSWER"), ("1002", "BUSY"), ("1002", "ANSWERED")]);
+    assert_eq!(
+        outcomes,
+        [
+            ("4999", "FAILED"),
+            ("1002", "NO ANSWER"),
+            ("1002", "BUSY"),
+            ("1002", "ANSWERED"),
+            ("17865550100", "ANSWERED")
+        ]
+    );
+    let from_carrier = &calls[4];
+    assert_eq!(
+        (&from_carrier["direction"], &from_carrier["src"], &from_carrier["did"], &from_carrier["dst"]),
+        (&json!("inbound"), &json!("13055550142"), &json!("17865550100"), &json!("1002")),
+        "a call in on the DID was put through to 1002: {from_carrier}"
+    );
+    assert_eq!(from_carrier["uniqueid"], inbound["call_uuid"]);
     let ok = &calls[3];
     assert_eq!(
         keys(ok),
@@ -881,6 +917,7 @@ fn the_call_history_holds_the_calls_placed_through_the_switch() {
     assert!(chrono::NaiveDateTime::parse_from_str(date, "%Y-%m-%d %H:%M:%S").is_ok(), "{date}");
     assert_eq!(calls[0]["dst"], "4999", "no extension took it");
 
+    assert_eq!(history(window(&[("disposition", "ANSWERED")])).as_array().unwrap().len(), 2);
     let busy = history(window(&[("disposition", "BUSY")]));
     assert_eq!((busy.as_array().unwrap().len(), &busy[0]["disposition"]), (1, &json!("BUSY")));
     assert_eq!(history(window(&[("disposition", "no answer")])).as_array().unwrap().len(), 1);
@@ -888,7 +925,7 @@ fn the_call_history_holds_the_calls_placed_through_the_switch() {
     assert_eq!((dialled.as_array().unwrap().len(), &dialled[0]["disposition"]), (1, &json!("FAILED")));
     let mut by_domain = window(&[]);
     by_domain[2].1 = "voxide.local".into();
-    assert_eq!(history(by_domain).as_array().unwrap().len(), 4);
+    assert_eq!(history(by_domain).as_array().unwrap().len(), 5);
     let mut later = window(&[]);
     let next_week = (today + chrono::Days::new(7)).to_string();
     (later[0].1, later[1].1) = (next_week.clone(), next_week);
