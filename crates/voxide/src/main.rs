@@ -60,6 +60,21 @@ enum UserCommand {
         #[arg(long)]
         superadmin: bool,
     },
+    /// Let a user into another tenant too (a user belongs to tenants).
+    Join {
+        #[arg(long)]
+        username: String,
+        /// The tenant: its SIP domain or numeric id.
+        #[arg(long)]
+        tenant: String,
+    },
+    /// Take a user out of a tenant they joined.
+    Leave {
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        tenant: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -116,6 +131,12 @@ fn main() -> ExitCode {
             }
             Command::User { command: UserCommand::Add { username, password_stdin: _, tenant, superadmin } } => {
                 setup::add_user(&config, &username, tenant.as_deref(), superadmin).await
+            }
+            Command::User { command: UserCommand::Join { username, tenant } } => {
+                setup::user_membership(&config, &username, &tenant, true).await
+            }
+            Command::User { command: UserCommand::Leave { username, tenant } } => {
+                setup::user_membership(&config, &username, &tenant, false).await
             }
             Command::CheckConfig => Ok(()),
         }

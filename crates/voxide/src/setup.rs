@@ -51,6 +51,38 @@ pub async fn create_token(config: &Config, name: &str, tenant: Option<&str>, sup
 }
 
 /// `voxide user add`: a console user whose password is read from stdin.
+/// Adds (`join`) or removes a user's membership of another tenant.
+pub async fn user_membership(config: &Config, username: &str, tenant: &str, join: bool) -> anyhow::Result<()> {
+    let store = open_store(config).await?;
+    let outcome = async {
+        let (user, _) =
+            store.user_credentials(username.trim()).await?.with_context(|| format!("no user named {username}"))?;
+        let tenant = tenant.trim();
+        let found = if !tenant.is_empty() && tenant.chars().all(|c| c.is_ascii_digit()) {
+            store.tenant(tenant.parse().context("tenant id")?).await?
+        } else {
+            store.tenant_by_domain(&tenant.to_ascii_lowercase()).await?
+        };
+        let tenant = found.with_context(|| format!("no tenant {tenant}"))?;
+        let changed = if join {
+            store.add_user_tenant(user.id, tenant.id).await?
+        } else {
+            store.remove_user_tenant(user.id, tenant.id).await?
+        };
+        let verb = match (join, changed) {
+            (true, true) => "now belongs to",
+            (true, false) => "already belonged to",
+            (false, true) => "no longer belongs to",
+            (false, false) => "did not belong to",
+        };
+        println!("user {} {verb} tenant {}", user.username, tenant.domain);
+        anyhow::Ok(())
+    }
+    .await;
+    store.close().await;
+    outcome
+}
+
 pub async fn add_user(config: &Config, username: &str, tenant: Option<&str>, superadmin: bool) -> anyhow::Result<()> {
     let username = username.trim();
     if username.is_empty() || username.len() > 150 || username.chars().any(|c| c.is_whitespace() || c.is_control()) {

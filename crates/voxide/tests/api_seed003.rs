@@ -242,15 +242,19 @@ fn users_see_the_users_and_tenants_they_share_and_a_superadmin_sees_all() {
     let everything = root.data("/user/tenants", &[("user", "root")]);
     assert_eq!(everything["tenants"].as_array().unwrap().len(), 2, "a super-admin belongs to every tenant");
 
-    // Alice joins tenant b: she sees it and its users, and they see her.
-    let (alice_id, b) = (alice.user_id().parse::<i64>().unwrap(), b_id.parse::<i64>().unwrap());
-    assert!(with_store(&s, |store| async move { store.add_user_tenant(alice_id, b).await.unwrap() }));
+    // An operator lets Alice into tenant b: she sees it and its users, and they see her.
+    let joined = s.cli(&["user", "join", "--username", ALICE.0, "--tenant", &b_id]);
+    assert!(joined.contains("now belongs to tenant b.example"), "{joined}");
     let joined = alice.data("/user/tenants", &[("user", ALICE.0)]);
     let tenant_names: Vec<&str> =
         joined["tenants"].as_array().unwrap().iter().map(|t| t["te_name"].as_str().unwrap()).collect();
     assert_eq!(tenant_names, ["voxide.local", "b.example"]);
     assert!(names(&alice).contains(&"bob@b.example".to_string()));
     assert!(names(&bob).contains(&ALICE.0.to_string()));
+    // And out again.
+    let left = s.cli(&["user", "leave", "--username", ALICE.0, "--tenant", "b.example"]);
+    assert!(left.contains("no longer belongs to tenant b.example"), "{left}");
+    assert_eq!(alice.data("/user/tenants", &[("user", ALICE.0)])["tenants"].as_array().unwrap().len(), 1);
 }
 
 #[test]
