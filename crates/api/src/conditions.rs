@@ -15,9 +15,9 @@ use voxide_store::{ConditionKind, ConditionRow, DestinationRef, NewCondition};
 
 use crate::AppState;
 use crate::auth::Caller;
-use crate::destinations::{bad, check_destination, check_name, finish, still_used};
+use crate::crud;
+use crate::destinations::{bad, check_destination, check_name, finish};
 use crate::error::{ApiError, FieldErrors};
-use crate::extensions::parse_id;
 use crate::json::ApiJson;
 
 #[derive(Debug, Serialize)]
@@ -155,17 +155,13 @@ async fn checked(
 }
 
 async fn find(state: &AppState, caller: &Caller, id: &str) -> Result<ConditionRow, ApiError> {
-    let id = parse_id(id)?;
-    let found = match caller.tenant_filter() {
-        Some(tenant) => state.store.condition(tenant, id).await?,
-        None => state.store.condition_any_tenant(id).await?,
-    };
-    found.ok_or(ApiError::NotFound)
+    let store = &state.store;
+    crud::find_scoped(caller, id, |t, id| store.condition(t, id), |id| store.condition_any_tenant(id)).await
 }
 
 pub async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<Vec<ConditionView>>, ApiError> {
     let rows = state.store.conditions(caller.0.tenant_id).await?;
-    Ok(Json(rows.into_iter().map(ConditionView::from).collect()))
+    Ok(crud::views(rows))
 }
 
 pub async fn get(
@@ -226,9 +222,9 @@ pub async fn delete(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let c = find(&state, &caller, &id).await?;
-    if let Some(conflict) = still_used(&state, c.tenant_id, &DestinationRef::Condition(c.id), "conditions").await? {
-        return Ok(conflict);
-    }
-    state.store.delete_condition(c.tenant_id, c.id).await?;
-    Ok(StatusCode::NO_CONTENT.into_response())
+    let gone = async {
+        state.store.delete_condition(c.tenant_id, c.id).await?;
+        Ok(())
+    };
+    crud::delete_unless_used(&state, c.tenant_id, DestinationRef::Condition(c.id), "conditions", gone).await
 }

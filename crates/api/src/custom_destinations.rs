@@ -11,9 +11,9 @@ use voxide_store::{CustomDestinationRow, DestinationRef, is_outside_number};
 
 use crate::AppState;
 use crate::auth::Caller;
-use crate::destinations::{bad, check_name, finish, still_used};
+use crate::crud;
+use crate::destinations::{bad, check_name, finish};
 use crate::error::{ApiError, FieldErrors};
-use crate::extensions::parse_id;
 use crate::json::ApiJson;
 
 #[derive(Debug, Serialize)]
@@ -66,17 +66,14 @@ fn checked(body: CustomDestinationBody, current: Option<CustomDestinationRow>) -
 }
 
 async fn find(state: &AppState, caller: &Caller, id: &str) -> Result<CustomDestinationRow, ApiError> {
-    let id = parse_id(id)?;
-    let found = match caller.tenant_filter() {
-        Some(tenant) => state.store.custom_destination(tenant, id).await?,
-        None => state.store.custom_destination_any_tenant(id).await?,
-    };
-    found.ok_or(ApiError::NotFound)
+    let store = &state.store;
+    crud::find_scoped(caller, id, |t, id| store.custom_destination(t, id), |id| store.custom_destination_any_tenant(id))
+        .await
 }
 
 pub async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<Vec<CustomDestinationView>>, ApiError> {
     let rows = state.store.custom_destinations(caller.0.tenant_id).await?;
-    Ok(Json(rows.into_iter().map(CustomDestinationView::from).collect()))
+    Ok(crud::views(rows))
 }
 
 pub async fn get(
@@ -136,9 +133,9 @@ pub async fn delete(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let c = find(&state, &caller, &id).await?;
-    if let Some(conflict) = still_used(&state, c.tenant_id, &DestinationRef::Custom(c.id), "").await? {
-        return Ok(conflict);
-    }
-    state.store.delete_custom_destination(c.tenant_id, c.id).await?;
-    Ok(StatusCode::NO_CONTENT.into_response())
+    let gone = async {
+        state.store.delete_custom_destination(c.tenant_id, c.id).await?;
+        Ok(())
+    };
+    crud::delete_unless_used(&state, c.tenant_id, DestinationRef::Custom(c.id), "", gone).await
 }

@@ -1,21 +1,19 @@
 //! `/api/destinations/`: seed 003's chained destinations (after a source
 //! object comes a target, in `ord` order), and what the PBX resources share:
 //! checking a destination string (`extension:<id>`, `hunt:<id>`, …) against
-//! the tenant's objects, names, flags, and refusing to delete an object a
-//! call could still be sent to.
+//! the tenant's objects, names and flags.
 
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::IntoResponse;
 use serde::{Deserialize, Deserializer, Serialize};
-use serde_json::json;
 use voxide_store::{DestinationRef, DestinationRow, NewDestination};
 
 use crate::AppState;
 use crate::auth::Caller;
+use crate::crud;
 use crate::error::{ApiError, FieldErrors};
-use crate::extensions::parse_id;
 use crate::json::ApiJson;
 
 /// Adds `msg` to the errors of `field`.
@@ -96,22 +94,6 @@ pub(crate) async fn check_destination(
         bad(errors, field, format!("Invalid {} \"{id}\" - object does not exist.", target.kind()));
     }
     Ok(())
-}
-
-/// 409 naming what still leads to `target` (other than `itself`, which goes
-/// with it), or `None` when nothing does.
-pub(crate) async fn still_used(
-    state: &AppState,
-    tenant_id: i64,
-    target: &DestinationRef,
-    itself: &str,
-) -> Result<Option<Response>, ApiError> {
-    let uses = state.store.destination_uses(tenant_id, target).await?;
-    let Some(used) = uses.iter().find(|u| u.table != itself || u.id != target.id().unwrap_or_default()) else {
-        return Ok(None);
-    };
-    let detail = format!("The {} of {} (id {}) leads here; change it first.", used.field, used.label, used.id);
-    Ok(Some((StatusCode::CONFLICT, Json(json!({ "detail": detail }))).into_response()))
 }
 
 /// Source kinds of a chain link: a destination kind that names an object,
@@ -231,17 +213,13 @@ async fn checked(
 }
 
 async fn find(state: &AppState, caller: &Caller, id: &str) -> Result<DestinationRow, ApiError> {
-    let id = parse_id(id)?;
-    let found = match caller.tenant_filter() {
-        Some(tenant) => state.store.destination(tenant, id).await?,
-        None => state.store.destination_any_tenant(id).await?,
-    };
-    found.ok_or(ApiError::NotFound)
+    let store = &state.store;
+    crud::find_scoped(caller, id, |t, id| store.destination(t, id), |id| store.destination_any_tenant(id)).await
 }
 
 pub async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<Vec<DestinationView>>, ApiError> {
     let rows = state.store.destinations(caller.0.tenant_id).await?;
-    Ok(Json(rows.into_iter().map(DestinationView::from).collect()))
+    Ok(crud::views(rows))
 }
 
 pub async fn get(

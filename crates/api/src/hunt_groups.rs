@@ -14,9 +14,9 @@ use voxide_store::{DestinationRef, HuntGroup, HuntStrategy, NewHuntGroup, StoreE
 
 use crate::AppState;
 use crate::auth::Caller;
-use crate::destinations::{bad, check_destination, check_name, finish, flag, still_used};
+use crate::crud;
+use crate::destinations::{bad, check_destination, check_name, finish, flag};
 use crate::error::{ApiError, FieldErrors};
-use crate::extensions::parse_id;
 use crate::json::ApiJson;
 
 const DEFAULT_RING_SECS: i64 = 20;
@@ -173,17 +173,13 @@ fn taken(e: StoreError) -> ApiError {
 }
 
 async fn find(state: &AppState, caller: &Caller, id: &str) -> Result<HuntGroup, ApiError> {
-    let id = parse_id(id)?;
-    let found = match caller.tenant_filter() {
-        Some(tenant) => state.store.hunt_group(tenant, id).await?,
-        None => state.store.hunt_group_any_tenant(id).await?,
-    };
-    found.ok_or(ApiError::NotFound)
+    let store = &state.store;
+    crud::find_scoped(caller, id, |t, id| store.hunt_group(t, id), |id| store.hunt_group_any_tenant(id)).await
 }
 
 pub async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<Vec<HuntGroupView>>, ApiError> {
     let rows = state.store.hunt_groups(caller.0.tenant_id).await?;
-    Ok(Json(rows.into_iter().map(HuntGroupView::from).collect()))
+    Ok(crud::views(rows))
 }
 
 pub async fn get(
@@ -247,10 +243,10 @@ pub async fn delete(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let group = find(&state, &caller, &id).await?;
-    if let Some(conflict) = still_used(&state, group.tenant_id, &DestinationRef::Hunt(group.id), "hunt_groups").await? {
-        return Ok(conflict);
-    }
-    state.store.delete_hunt_group(group.tenant_id, group.id).await?;
-    state.switch.hunt_group_saved(group.tenant_id, group.id, None);
-    Ok(StatusCode::NO_CONTENT.into_response())
+    let gone = async {
+        state.store.delete_hunt_group(group.tenant_id, group.id).await?;
+        state.switch.hunt_group_saved(group.tenant_id, group.id, None);
+        Ok(())
+    };
+    crud::delete_unless_used(&state, group.tenant_id, DestinationRef::Hunt(group.id), "hunt_groups", gone).await
 }

@@ -11,12 +11,12 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Deserializer, Serialize};
-use serde_json::json;
 use voxide_store::{IvrDeletion, IvrOptionRow, IvrRow, NewIvr, StoreError};
 use voxide_switch::dialable;
 
 use crate::AppState;
 use crate::auth::Caller;
+use crate::crud;
 use crate::error::{ApiError, FieldErrors};
 use crate::extensions::parse_id;
 use crate::json::ApiJson;
@@ -280,17 +280,13 @@ fn taken(e: StoreError) -> ApiError {
 
 /// The menu `id` as the caller may see it.
 async fn find(state: &AppState, caller: &Caller, id: &str) -> Result<IvrRow, ApiError> {
-    let id = parse_id(id)?;
-    let found = match caller.tenant_filter() {
-        Some(tenant) => state.store.ivr(tenant, id).await?,
-        None => state.store.ivr_any_tenant(id).await?,
-    };
-    found.ok_or(ApiError::NotFound)
+    let store = &state.store;
+    crud::find_scoped(caller, id, |t, id| store.ivr(t, id), |id| store.ivr_any_tenant(id)).await
 }
 
 pub async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<Vec<IvrView>>, ApiError> {
     let rows = state.store.ivrs(caller.0.tenant_id).await?;
-    Ok(Json(rows.into_iter().map(IvrView::from).collect()))
+    Ok(crud::views(rows))
 }
 
 pub async fn get(
@@ -362,5 +358,5 @@ pub async fn delete(
             format!("Digit {digit} of IVR \"{name}\" (id {ivr_id}) leads to this IVR; change it first.")
         }
     };
-    Ok((StatusCode::CONFLICT, Json(json!({ "detail": detail }))).into_response())
+    Ok(crud::conflict(detail))
 }

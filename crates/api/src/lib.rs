@@ -36,6 +36,7 @@ pub mod conditions;
 mod contacts;
 mod crawler;
 mod crawls;
+mod crud;
 mod custom_destinations;
 mod destinations;
 pub mod dids;

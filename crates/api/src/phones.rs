@@ -12,9 +12,9 @@ use voxide_store::{NewPhone, PhoneRow, StoreError, normalize_mac};
 
 use crate::AppState;
 use crate::auth::Caller;
+use crate::crud;
 use crate::destinations::{bad, finish, present};
 use crate::error::{ApiError, FieldErrors};
-use crate::extensions::parse_id;
 use crate::json::ApiJson;
 use crate::provisioning::Model;
 
@@ -135,17 +135,13 @@ fn taken(e: StoreError) -> ApiError {
 }
 
 async fn find(state: &AppState, caller: &Caller, id: &str) -> Result<PhoneRow, ApiError> {
-    let id = parse_id(id)?;
-    let found = match caller.tenant_filter() {
-        Some(tenant) => state.store.phone(tenant, id).await?,
-        None => state.store.phone_any_tenant(id).await?,
-    };
-    found.ok_or(ApiError::NotFound)
+    let store = &state.store;
+    crud::find_scoped(caller, id, |t, id| store.phone(t, id), |id| store.phone_any_tenant(id)).await
 }
 
 pub async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<Vec<PhoneView>>, ApiError> {
     let rows = state.store.phones(caller.0.tenant_id).await?;
-    Ok(Json(rows.into_iter().map(PhoneView::from).collect()))
+    Ok(crud::views(rows))
 }
 
 pub async fn get(

@@ -19,9 +19,9 @@ use voxide_store::VoicemailRow;
 
 use crate::AppState;
 use crate::auth::Caller;
+use crate::crud;
 use crate::destinations::flag;
 use crate::error::ApiError;
-use crate::extensions::parse_id;
 use crate::json::ApiJson;
 
 #[derive(Debug, Serialize)]
@@ -60,12 +60,8 @@ pub struct VoicemailBody {
 }
 
 async fn find(state: &AppState, caller: &Caller, id: &str) -> Result<VoicemailRow, ApiError> {
-    let id = parse_id(id)?;
-    let found = match caller.tenant_filter() {
-        Some(tenant) => state.store.voicemail(tenant, id).await?,
-        None => state.store.voicemail_any_tenant(id).await?,
-    };
-    found.ok_or(ApiError::NotFound)
+    let store = &state.store;
+    crud::find_scoped(caller, id, |t, id| store.voicemail(t, id), |id| store.voicemail_any_tenant(id)).await
 }
 
 /// The message's file under the recordings directory, if its stored path
@@ -91,7 +87,7 @@ pub async fn list(
         ),
     };
     let rows = state.store.voicemails(caller.0.tenant_id, extension).await?;
-    Ok(Json(rows.into_iter().map(VoicemailView::from).collect()))
+    Ok(crud::views(rows))
 }
 
 pub async fn get(
