@@ -1,9 +1,12 @@
 //! Forms into API calls: the console hands its forms to the API's own
 //! handlers as the JSON bodies the API takes, so their validation, tenant
-//! checks and side effects are exactly the API's.
+//! checks and side effects are exactly the API's. What the API answers
+//! becomes a redirect, or the form again with the API's messages.
 
 use axum::body::to_bytes;
-use axum::response::Response;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use maud::Markup;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use voxide_api::ApiError;
@@ -58,4 +61,42 @@ pub(crate) fn flag(form: &std::collections::HashMap<String, String>, name: &str)
 /// A form's text field, trimmed.
 pub(crate) fn text<'a>(form: &'a std::collections::HashMap<String, String>, name: &str) -> &'a str {
     form.get(name).map_or("", |v| v.trim())
+}
+
+/// Sends a form's `value` to an API handler (`send`) and answers: a
+/// redirect to `done` when the API took it, or 400 with `again` (the form
+/// once more, with the API's messages beside their fields) when it refused
+/// the values. A refusal that is not about the form is the error it is.
+pub(crate) async fn submit<T: DeserializeOwned, R>(
+    value: Value,
+    send: impl AsyncFnOnce(ApiJson<T>) -> Result<R, ApiError>,
+    done: &str,
+    again: impl AsyncFnOnce(Errors) -> Result<Markup, ConsoleError>,
+) -> Result<Response, ConsoleError> {
+    let result = match body(value) {
+        Ok(b) => send(b).await.map(drop),
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(()) => Ok(Redirect::to(done).into_response()),
+        Err(e) => Ok((StatusCode::BAD_REQUEST, again(form_errors(e)?).await?).into_response()),
+    }
+}
+
+/// Answers an API handler's delete `response`: a redirect to `done` on 204,
+/// else the API's status (409: something still leads to the object) with
+/// `again`, the edit page showing the API's `detail` (or `fallback`).
+pub(crate) async fn deleted(
+    response: Response,
+    done: &str,
+    fallback: &str,
+    again: impl AsyncFnOnce(Errors) -> Result<Markup, ConsoleError>,
+) -> Result<Response, ConsoleError> {
+    let (status, answer) = json_of(response).await;
+    if status == 204 {
+        return Ok(Redirect::to(done).into_response());
+    }
+    let detail = answer["detail"].as_str().unwrap_or(fallback).to_string();
+    let code = StatusCode::from_u16(status).unwrap_or(StatusCode::CONFLICT);
+    Ok((code, again(Errors::from([("detail".to_string(), vec![detail])])).await?).into_response())
 }

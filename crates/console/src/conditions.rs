@@ -5,14 +5,13 @@
 use std::collections::HashMap;
 
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use maud::{Markup, html};
 use serde_json::{Value, json};
 use voxide_api::conditions::{self as api, ConditionView};
 
 use crate::Console;
-use crate::calls_api::{body, flag, form_errors, json_of, text};
+use crate::calls_api::{deleted, flag, submit, text};
 use crate::destinations;
 use crate::error::ConsoleError;
 use crate::layout::{self, Errors, Nav, csrf, field_errors, form_errors as other_errors, input, notice};
@@ -203,17 +202,9 @@ pub(crate) async fn create(
     Posted { ctx, form: fields }: Posted<HashMap<String, String>>,
 ) -> Result<Response, ConsoleError> {
     let values = Values::from_form(&fields);
-    let result = match body(values.api_body()) {
-        Ok(b) => api::create(State(console.app.clone()), ctx.caller(), b).await.map(|_| ()),
-        Err(e) => Err(e),
-    };
-    match result {
-        Ok(()) => Ok(Redirect::to("/console/conditions?done=created").into_response()),
-        Err(e) => {
-            let page = new_page(&console, &ctx, &values, &form_errors(e)?).await?;
-            Ok((StatusCode::BAD_REQUEST, page).into_response())
-        }
-    }
+    let send = async |b| api::create(State(console.app.clone()), ctx.caller(), b).await;
+    let again = async |errors| new_page(&console, &ctx, &values, &errors).await;
+    submit(values.api_body(), send, "/console/conditions?done=created", again).await
 }
 
 async fn edit_page(console: &Console, ctx: &Ctx, id: i64, v: &Values, errors: &Errors) -> Result<Markup, ConsoleError> {
@@ -244,17 +235,9 @@ pub(crate) async fn update(
 ) -> Result<Response, ConsoleError> {
     let axum::Json(current) = api::get(State(console.app.clone()), ctx.caller(), Path(id.clone())).await?;
     let values = Values::from_form(&fields);
-    let result = match body(values.api_body()) {
-        Ok(b) => api::replace(State(console.app.clone()), ctx.caller(), Path(id), b).await.map(|_| ()),
-        Err(e) => Err(e),
-    };
-    match result {
-        Ok(()) => Ok(Redirect::to("/console/conditions?done=saved").into_response()),
-        Err(e) => {
-            let page = edit_page(&console, &ctx, current.id, &values, &form_errors(e)?).await?;
-            Ok((StatusCode::BAD_REQUEST, page).into_response())
-        }
-    }
+    let send = async |b| api::replace(State(console.app.clone()), ctx.caller(), Path(id), b).await;
+    let again = async |errors| edit_page(&console, &ctx, current.id, &values, &errors).await;
+    submit(values.api_body(), send, "/console/conditions?done=saved", again).await
 }
 
 /// Deletes the condition, or shows why the API keeps it (409).
@@ -265,14 +248,8 @@ pub(crate) async fn delete(
 ) -> Result<Response, ConsoleError> {
     let axum::Json(current) = api::get(State(console.app.clone()), ctx.caller(), Path(id.clone())).await?;
     let response = api::delete(State(console.app.clone()), ctx.caller(), Path(id)).await?;
-    let (status, answer) = json_of(response).await;
-    if status == 204 {
-        return Ok(Redirect::to("/console/conditions?done=deleted").into_response());
-    }
-    let detail = answer["detail"].as_str().unwrap_or("The condition could not be deleted.").to_string();
-    let errors = Errors::from([("detail".to_string(), vec![detail])]);
-    let code = StatusCode::from_u16(status).unwrap_or(StatusCode::CONFLICT);
-    Ok((code, edit_page(&console, &ctx, current.id, &Values::of(&current), &errors).await?).into_response())
+    let again = async |errors| edit_page(&console, &ctx, current.id, &Values::of(&current), &errors).await;
+    deleted(response, "/console/conditions?done=deleted", "The condition could not be deleted.", again).await
 }
 
 #[cfg(test)]

@@ -5,7 +5,6 @@
 use std::collections::HashMap;
 
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
 use serde_json::{Value, json};
@@ -14,7 +13,7 @@ use voxide_api::extensions::ExtensionView;
 use voxide_api::ivrs::IvrView;
 
 use crate::Console;
-use crate::calls_api::{body, form_errors, text};
+use crate::calls_api::{form_errors, submit, text};
 use crate::error::ConsoleError;
 use crate::layout::{self, Errors, Nav, csrf, field_errors, form_errors as other_errors, notice};
 use crate::session::{Ctx, Posted};
@@ -129,18 +128,9 @@ pub(crate) async fn buy(
 ) -> Result<Response, ConsoleError> {
     let extension = text(&form, "extension").parse::<i64>().ok();
     let json = json!({ "phonenumber": text(&form, "phonenumber"), "extension": extension });
-    let result = match body(json) {
-        Ok(b) => api::buy(State(console.app.clone()), ctx.caller(), b).await.map(|_| ()),
-        Err(e) => Err(e),
-    };
-    match result {
-        Ok(()) => Ok(Redirect::to("/console/dids?done=bought").into_response()),
-        Err(e) => {
-            let errors = form_errors(e)?;
-            let page = list_page(&console, &ctx, &HashMap::new(), &errors).await?;
-            Ok((StatusCode::BAD_REQUEST, page).into_response())
-        }
-    }
+    let send = async |b| api::buy(State(console.app.clone()), ctx.caller(), b).await;
+    let again = async |errors| list_page(&console, &ctx, &HashMap::new(), &errors).await;
+    submit(json, send, "/console/dids?done=bought", again).await
 }
 
 async fn edit_page(console: &Console, ctx: &Ctx, id: &str, errors: &Errors) -> Result<Markup, ConsoleError> {
@@ -209,17 +199,9 @@ pub(crate) async fn assign(
     } else {
         json!({ "extension": null, "ivr_id": null })
     };
-    let result = match body(json) {
-        Ok(b) => api::assign(State(console.app.clone()), ctx.caller(), Path(id.clone()), b).await.map(|_| ()),
-        Err(e) => Err(e),
-    };
-    match result {
-        Ok(()) => Ok(Redirect::to("/console/dids?done=saved").into_response()),
-        Err(e) => {
-            let errors = form_errors(e)?;
-            Ok((StatusCode::BAD_REQUEST, edit_page(&console, &ctx, &id, &errors).await?).into_response())
-        }
-    }
+    let send = async |b| api::assign(State(console.app.clone()), ctx.caller(), Path(id.clone()), b).await;
+    let again = async |errors| edit_page(&console, &ctx, &id, &errors).await;
+    submit(json, send, "/console/dids?done=saved", again).await
 }
 
 pub(crate) async fn release(

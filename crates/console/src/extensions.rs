@@ -4,14 +4,13 @@
 use std::collections::HashMap;
 
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
 use serde_json::{Map, Value, json};
 use voxide_api::extensions::{self as api, ExtensionView};
 
 use crate::Console;
-use crate::calls_api::{body, flag, form_errors, text};
+use crate::calls_api::{flag, submit, text};
 use crate::error::ConsoleError;
 use crate::layout::{self, Errors, Nav, checkbox, csrf, form_errors as other_errors, input, notice};
 use crate::session::{Ctx, Posted};
@@ -121,18 +120,12 @@ pub(crate) async fn create(
     State(console): State<Console>,
     Posted { ctx, form: fields }: Posted<HashMap<String, String>>,
 ) -> Result<Response, ConsoleError> {
-    let result = match body(api_body(&fields)) {
-        Ok(json) => api::create(State(console.app.clone()), ctx.caller(), json).await.map(|_| ()),
-        Err(e) => Err(e),
+    let send = async |json| api::create(State(console.app.clone()), ctx.caller(), json).await;
+    let again = async |errors| {
+        let page = form(&ctx, "/console/extensions", &Values::from_form(&fields), &errors, false);
+        Ok(layout::page(&ctx, "New extension", Nav::Extensions, page))
     };
-    match result {
-        Ok(()) => Ok(Redirect::to("/console/extensions?done=created").into_response()),
-        Err(e) => {
-            let errors = form_errors(e)?;
-            let page = form(&ctx, "/console/extensions", &Values::from_form(&fields), &errors, false);
-            Ok((StatusCode::BAD_REQUEST, layout::page(&ctx, "New extension", Nav::Extensions, page)).into_response())
-        }
-    }
+    submit(api_body(&fields), send, "/console/extensions?done=created", again).await
 }
 
 /// The extension's form, then `features` (its call features), then delete.
@@ -182,19 +175,12 @@ pub(crate) async fn update(
 ) -> Result<Response, ConsoleError> {
     // Another tenant's id is not found before anything is read.
     let axum::Json(current) = api::get(State(console.app.clone()), ctx.caller(), Path(id.clone())).await?;
-    let result = match body(api_body(&fields)) {
-        Ok(json) => api::patch(State(console.app.clone()), ctx.caller(), Path(id), json).await.map(|_| ()),
-        Err(e) => Err(e),
+    let send = async |json| api::patch(State(console.app.clone()), ctx.caller(), Path(id), json).await;
+    let again = async |errors| {
+        let features = crate::features::section(&console, &ctx, &current.id.to_string(), None).await?;
+        Ok(edit_page(&ctx, current.id, &Values::from_form(&fields), &errors, features))
     };
-    match result {
-        Ok(()) => Ok(Redirect::to("/console/extensions?done=saved").into_response()),
-        Err(e) => {
-            let errors = form_errors(e)?;
-            let features = crate::features::section(&console, &ctx, &current.id.to_string(), None).await?;
-            let page = edit_page(&ctx, current.id, &Values::from_form(&fields), &errors, features);
-            Ok((StatusCode::BAD_REQUEST, page).into_response())
-        }
-    }
+    submit(api_body(&fields), send, "/console/extensions?done=saved", again).await
 }
 
 pub(crate) async fn delete(

@@ -7,14 +7,13 @@
 use std::collections::HashMap;
 
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use maud::{Markup, html};
 use serde_json::{Value, json};
 use voxide_api::extension_features::{self as api, FeaturesView};
 
 use crate::Console;
-use crate::calls_api::{body, flag, form_errors, text};
+use crate::calls_api::{flag, submit, text};
 use crate::destinations;
 use crate::error::ConsoleError;
 use crate::layout::{Errors, checkbox, csrf, field_errors, form_errors as other_errors, input, notice};
@@ -287,26 +286,18 @@ pub(crate) async fn update(
     // Another tenant's extension is not found before anything is read.
     let axum::Json(current) = api::get(State(console.app.clone()), ctx.caller(), Path(id.clone())).await?;
     let values = Values::from_form(&fields);
-    let result = match body(values.api_body()) {
-        Ok(b) => api::patch(State(console.app.clone()), ctx.caller(), Path(id.clone()), b).await.map(|_| ()),
-        Err(e) => Err(e),
+    let send = async |b| api::patch(State(console.app.clone()), ctx.caller(), Path(id.clone()), b).await;
+    let again = async |errors| {
+        let dests = destinations::choices(&console, &ctx).await?;
+        let counts = (current.voicemail_new, current.voicemail_old);
+        let section = html! {
+            h2 #features { "Call features" }
+            (form(&ctx, current.extension, &values, &errors, counts, dests))
+        };
+        crate::extensions::page_with(&console, &ctx, &id, section).await
     };
-    match result {
-        Ok(()) => {
-            Ok(Redirect::to(&format!("/console/extensions/{}?done=saved#features", current.extension)).into_response())
-        }
-        Err(e) => {
-            let errors = form_errors(e)?;
-            let dests = destinations::choices(&console, &ctx).await?;
-            let counts = (current.voicemail_new, current.voicemail_old);
-            let section = html! {
-                h2 #features { "Call features" }
-                (form(&ctx, current.extension, &values, &errors, counts, dests))
-            };
-            let page = crate::extensions::page_with(&console, &ctx, &id, section).await?;
-            Ok((StatusCode::BAD_REQUEST, page).into_response())
-        }
-    }
+    let done = format!("/console/extensions/{}?done=saved#features", current.extension);
+    submit(values.api_body(), send, &done, again).await
 }
 
 #[cfg(test)]

@@ -6,8 +6,7 @@
 use std::collections::HashMap;
 
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use maud::{Markup, html};
 use serde_json::{Value, json};
 use voxide_api::extensions::ExtensionView;
@@ -15,7 +14,7 @@ use voxide_api::hunt_groups::{self as api, HuntGroupView};
 use voxide_store::HuntStrategy;
 
 use crate::Console;
-use crate::calls_api::{body, flag, form_errors, json_of, text};
+use crate::calls_api::{deleted, flag, submit, text};
 use crate::destinations::{self, extensions_of};
 use crate::error::ConsoleError;
 use crate::layout::{self, Errors, Nav, checkbox, csrf, field_errors, form_errors as other_errors, input, notice};
@@ -215,17 +214,9 @@ pub(crate) async fn create(
     Posted { ctx, form: fields }: Posted<HashMap<String, String>>,
 ) -> Result<Response, ConsoleError> {
     let values = Values::from_form(&fields);
-    let result = match body(values.api_body()) {
-        Ok(b) => api::create(State(console.app.clone()), ctx.caller(), b).await.map(|_| ()),
-        Err(e) => Err(e),
-    };
-    match result {
-        Ok(()) => Ok(Redirect::to("/console/hunt_groups?done=created").into_response()),
-        Err(e) => {
-            let page = new_page(&console, &ctx, &values, &form_errors(e)?).await?;
-            Ok((StatusCode::BAD_REQUEST, page).into_response())
-        }
-    }
+    let send = async |b| api::create(State(console.app.clone()), ctx.caller(), b).await;
+    let again = async |errors| new_page(&console, &ctx, &values, &errors).await;
+    submit(values.api_body(), send, "/console/hunt_groups?done=created", again).await
 }
 
 async fn edit_page(
@@ -264,17 +255,9 @@ pub(crate) async fn update(
     // Another tenant's id is not found before anything is read.
     let axum::Json(current) = api::get(State(console.app.clone()), ctx.caller(), Path(id.clone())).await?;
     let values = Values::from_form(&fields);
-    let result = match body(values.api_body()) {
-        Ok(b) => api::replace(State(console.app.clone()), ctx.caller(), Path(id), b).await.map(|_| ()),
-        Err(e) => Err(e),
-    };
-    match result {
-        Ok(()) => Ok(Redirect::to("/console/hunt_groups?done=saved").into_response()),
-        Err(e) => {
-            let page = edit_page(&console, &ctx, current.id, &values, &form_errors(e)?).await?;
-            Ok((StatusCode::BAD_REQUEST, page).into_response())
-        }
-    }
+    let send = async |b| api::replace(State(console.app.clone()), ctx.caller(), Path(id), b).await;
+    let again = async |errors| edit_page(&console, &ctx, current.id, &values, &errors).await;
+    submit(values.api_body(), send, "/console/hunt_groups?done=saved", again).await
 }
 
 /// Deletes the group, or shows why the API keeps it (409: something still
@@ -286,14 +269,8 @@ pub(crate) async fn delete(
 ) -> Result<Response, ConsoleError> {
     let axum::Json(current) = api::get(State(console.app.clone()), ctx.caller(), Path(id.clone())).await?;
     let response = api::delete(State(console.app.clone()), ctx.caller(), Path(id)).await?;
-    let (status, answer) = json_of(response).await;
-    if status == 204 {
-        return Ok(Redirect::to("/console/hunt_groups?done=deleted").into_response());
-    }
-    let detail = answer["detail"].as_str().unwrap_or("The hunt group could not be deleted.").to_string();
-    let errors = Errors::from([("detail".to_string(), vec![detail])]);
-    let code = StatusCode::from_u16(status).unwrap_or(StatusCode::CONFLICT);
-    Ok((code, edit_page(&console, &ctx, current.id, &Values::of(&current), &errors).await?).into_response())
+    let again = async |errors| edit_page(&console, &ctx, current.id, &Values::of(&current), &errors).await;
+    deleted(response, "/console/hunt_groups?done=deleted", "The hunt group could not be deleted.", again).await
 }
 
 #[cfg(test)]

@@ -4,14 +4,13 @@
 use std::collections::HashMap;
 
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use maud::{Markup, html};
 use serde_json::{Value, json};
 use voxide_api::ivrs::{self as api, IvrView};
 
 use crate::Console;
-use crate::calls_api::{body, form_errors, json_of, text};
+use crate::calls_api::{deleted, submit, text};
 use crate::error::ConsoleError;
 use crate::layout::{self, Errors, Nav, csrf, field_errors, form_errors as other_errors, input, notice};
 use crate::session::{Ctx, Posted};
@@ -218,19 +217,11 @@ pub(crate) async fn create(
     Posted { ctx, form: fields }: Posted<HashMap<String, String>>,
 ) -> Result<Response, ConsoleError> {
     let values = Values::from_form(&fields);
-    let result = match body(values.api_body()) {
-        Ok(b) => api::create(State(console.app.clone()), ctx.caller(), b).await.map(|_| ()),
-        Err(e) => Err(e),
+    let send = async |b| api::create(State(console.app.clone()), ctx.caller(), b).await;
+    let again = async |errors| {
+        Ok(layout::page(&ctx, "New IVR menu", Nav::Ivrs, form(&ctx, "/console/ivrs", &values, &errors, false)))
     };
-    match result {
-        Ok(()) => Ok(Redirect::to("/console/ivrs?done=created").into_response()),
-        Err(e) => {
-            let errors = form_errors(e)?;
-            let page =
-                layout::page(&ctx, "New IVR menu", Nav::Ivrs, form(&ctx, "/console/ivrs", &values, &errors, false));
-            Ok((StatusCode::BAD_REQUEST, page).into_response())
-        }
-    }
+    submit(values.api_body(), send, "/console/ivrs?done=created", again).await
 }
 
 fn edit_page(ctx: &Ctx, id: i64, values: &Values, errors: &Errors) -> Markup {
@@ -260,14 +251,9 @@ pub(crate) async fn update(
 ) -> Result<Response, ConsoleError> {
     let axum::Json(current) = api::get(State(console.app.clone()), ctx.caller(), Path(id.clone())).await?;
     let values = Values::from_form(&fields);
-    let result = match body(values.api_body()) {
-        Ok(b) => api::replace(State(console.app.clone()), ctx.caller(), Path(id), b).await.map(|_| ()),
-        Err(e) => Err(e),
-    };
-    match result {
-        Ok(()) => Ok(Redirect::to("/console/ivrs?done=saved").into_response()),
-        Err(e) => Ok((StatusCode::BAD_REQUEST, edit_page(&ctx, current.id, &values, &form_errors(e)?)).into_response()),
-    }
+    let send = async |b| api::replace(State(console.app.clone()), ctx.caller(), Path(id), b).await;
+    let again = async |errors| Ok(edit_page(&ctx, current.id, &values, &errors));
+    submit(values.api_body(), send, "/console/ivrs?done=saved", again).await
 }
 
 pub(crate) async fn delete(
@@ -277,14 +263,8 @@ pub(crate) async fn delete(
 ) -> Result<Response, ConsoleError> {
     let axum::Json(current) = api::get(State(console.app.clone()), ctx.caller(), Path(id.clone())).await?;
     let response = api::delete(State(console.app.clone()), ctx.caller(), Path(id)).await?;
-    let (status, answer) = json_of(response).await;
-    if status == 204 {
-        return Ok(Redirect::to("/console/ivrs?done=deleted").into_response());
-    }
-    let detail = answer["detail"].as_str().unwrap_or("The menu could not be deleted.").to_string();
-    let errors = Errors::from([("detail".to_string(), vec![detail])]);
-    let code = StatusCode::from_u16(status).unwrap_or(StatusCode::CONFLICT);
-    Ok((code, edit_page(&ctx, current.id, &Values::of(&current), &errors)).into_response())
+    let again = async |errors| Ok(edit_page(&ctx, current.id, &Values::of(&current), &errors));
+    deleted(response, "/console/ivrs?done=deleted", "The menu could not be deleted.", again).await
 }
 
 #[cfg(test)]
