@@ -1,6 +1,7 @@
 //! Test helpers for end-to-end tests: start a real `voxide` process on free
-//! ports in a scratch directory, talk to it over HTTP, kill and restart it,
-//! and run external SIP peers (SIPp, baresip) against it.
+//! ports in a scratch directory, talk to it over HTTP, add users through its
+//! CLI, work on its database, kill and restart it, and run external SIP
+//! peers (SIPp, baresip) against it.
 //!
 //! Tests call `Server::start(env!("CARGO_BIN_EXE_voxide"), &[])`.
 

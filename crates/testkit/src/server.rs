@@ -1,11 +1,14 @@
 //! A `voxide serve` child process with its own directory and ports.
 
+use std::future::Future;
+use std::io::Write;
 use std::net::{SocketAddr, TcpListener, UdpSocket};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
+use voxide_store::{SecretBox, Store};
 
 /// A port free on 127.0.0.1 for both UDP and TCP (checked by binding both).
 pub fn free_port() -> u16 {
@@ -163,6 +166,17 @@ impl Server {
         (status, resp.json().unwrap_or(Value::Null))
     }
 
+    /// Sends `body` (if any) as JSON with `token` instead of the admin token.
+    pub fn send_as(&self, token: &str, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
+        let mut req = self.client.request(method, self.url(path)).header("Authorization", format!("Token {token}"));
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        let resp = req.send().expect("request");
+        let status = resp.status().as_u16();
+        (status, resp.json().unwrap_or(Value::Null))
+    }
+
     /// Creates an extension and returns its JSON.
     pub fn create_extension(&self, user: &str, password: &str) -> Value {
         let (status, body) = self.send_json(
@@ -189,6 +203,46 @@ impl Server {
             .expect("run voxide cli");
         assert!(out.status.success(), "voxide {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
         String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+
+    /// The server's database: `VOXIDE_TEST_STORE_URL`, or its SQLite file.
+    pub fn store_url(&self) -> String {
+        std::env::var("VOXIDE_TEST_STORE_URL")
+            .unwrap_or_else(|_| format!("sqlite://{}", self.dir.join("data/voxide.db").display()))
+    }
+
+    /// `voxide user add` on the server's database, the password on stdin as
+    /// an operator would type it; `extra` are more arguments (`--tenant …`).
+    pub fn add_user(&self, username: &str, password: &str, extra: &[&str]) {
+        let mut child = Command::new(&self.bin)
+            .args(["user", "add", "--username", username, "--password-stdin"])
+            .args(extra)
+            .current_dir(&self.dir)
+            .env("VOXIDE_STORE_URL", self.store_url())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run voxide user add");
+        child.stdin.take().expect("stdin").write_all(format!("{password}\n").as_bytes()).expect("password");
+        let out = child.wait_with_output().expect("voxide user add");
+        assert!(out.status.success(), "user add failed: {}", String::from_utf8_lossy(&out.stderr));
+    }
+
+    /// Runs `work` on the server's own database.
+    pub fn with_store<F, Fut, T>(&self, work: F) -> T
+    where
+        F: FnOnce(Store) -> Fut,
+        Fut: Future<Output = T>,
+    {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+        runtime.block_on(async {
+            let store =
+                Store::connect(&self.store_url(), SecretBox::from_key_material("unused here")).await.expect("store");
+            let out = work(store.clone()).await;
+            store.close().await;
+            out
+        })
     }
 
     /// The value of a Prometheus metric without labels (0 when absent).

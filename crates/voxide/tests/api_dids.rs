@@ -19,13 +19,6 @@ fn start(env: &[(&str, &str)]) -> Server {
     Server::start(env!("CARGO_BIN_EXE_voxide"), env)
 }
 
-fn as_token(s: &Server, token: &str, method: Method, path: &str, body: Value) -> (u16, Value) {
-    let resp = s.client.request(method, s.url(path)).header("Authorization", format!("Token {token}")).json(&body);
-    let resp = resp.send().expect("request");
-    let status = resp.status().as_u16();
-    (status, resp.json().unwrap_or(Value::Null))
-}
-
 /// The object's keys, sorted.
 fn keys(v: &Value) -> Vec<&str> {
     let mut keys: Vec<&str> =
@@ -144,37 +137,36 @@ fn extension_of_another_tenant_is_a_field_error() {
     let mine = s.cli(&["token", "create", "--name", "a"]);
     let theirs = s.cli(&["token", "create", "--name", "b", "--tenant", "other.example"]);
     let ext_body = json!({"sip_username": "2001", "sip_password": "secret-2001"});
-    let (_, their_ext) = as_token(&s, &theirs, Method::POST, "/api/extensions/", ext_body);
-    let (_, my_ext) = as_token(
-        &s,
+    let (_, their_ext) = s.send_as(&theirs, Method::POST, "/api/extensions/", Some(ext_body));
+    let (_, my_ext) = s.send_as(
         &mine,
         Method::POST,
         "/api/extensions/",
-        json!({"sip_username": "1001", "sip_password": "secret-1001"}),
+        Some(json!({"sip_username": "1001", "sip_password": "secret-1001"})),
     );
 
     let body = json!({"phonenumber": "17865550100", "extension": their_ext["id"]});
-    let (status, err) = as_token(&s, &mine, Method::POST, "/api/did_numbers/", body);
+    let (status, err) = s.send_as(&mine, Method::POST, "/api/did_numbers/", Some(body));
     assert_eq!(status, 400);
     assert!(err["extension"].is_array(), "{err}");
-    assert_eq!(as_token(&s, &mine, Method::GET, "/api/did_numbers/", Value::Null).1, json!([]));
+    assert_eq!(s.send_as(&mine, Method::GET, "/api/did_numbers/", None).1, json!([]));
     assert!(offered(&s, "786").contains(&"17865550100".to_string()), "a refused purchase buys nothing");
 
     let (status, my_did) =
-        as_token(&s, &mine, Method::POST, "/api/did_numbers/", json!({"phonenumber": "17865550100"}));
+        s.send_as(&mine, Method::POST, "/api/did_numbers/", Some(json!({"phonenumber": "17865550100"})));
     assert_eq!(status, 201);
     let my_path = format!("/api/did_numbers/{}/", my_did["id"]);
-    let (status, err) = as_token(&s, &mine, Method::PATCH, &my_path, json!({"extension": their_ext["id"]}));
+    let (status, err) = s.send_as(&mine, Method::PATCH, &my_path, Some(json!({"extension": their_ext["id"]})));
     assert_eq!((status, err["extension"].is_array()), (400, true), "{err}");
 
     // Even a super-admin cannot route one tenant's number to another's extension.
     let root = s.cli(&["token", "create", "--name", "root", "--superadmin"]);
     let (_, their_did) =
-        as_token(&s, &theirs, Method::POST, "/api/did_numbers/", json!({"phonenumber": "13055550100"}));
+        s.send_as(&theirs, Method::POST, "/api/did_numbers/", Some(json!({"phonenumber": "13055550100"})));
     let their_path = format!("/api/did_numbers/{}/", their_did["id"]);
-    let (status, err) = as_token(&s, &root, Method::PATCH, &their_path, json!({"extension": my_ext["id"]}));
+    let (status, err) = s.send_as(&root, Method::PATCH, &their_path, Some(json!({"extension": my_ext["id"]})));
     assert_eq!((status, err["extension"].is_array()), (400, true), "{err}");
-    let (status, routed) = as_token(&s, &root, Method::PATCH, &their_path, json!({"extension": their_ext["id"]}));
+    let (status, routed) = s.send_as(&root, Method::PATCH, &their_path, Some(json!({"extension": their_ext["id"]})));
     assert_eq!((status, &routed["extension"]), (200, &their_ext["id"]), "{routed}");
 }
 

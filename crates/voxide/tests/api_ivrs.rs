@@ -2,25 +2,13 @@
 //! `/api/callmenu/` end to end against the real binary. Crawl results are
 //! written straight into the server's database, as the crawler writes them.
 
-use std::future::Future;
-
 use reqwest::Method;
 use serde_json::{Value, json};
-use voxide_store::{CrawlRow, SecretBox, Store};
+use voxide_store::CrawlRow;
 use voxide_testkit::Server;
 
 fn start() -> Server {
     Server::start(env!("CARGO_BIN_EXE_voxide"), &[])
-}
-
-fn as_token(s: &Server, token: &str, method: Method, path: &str, body: Option<Value>) -> (u16, Value) {
-    let mut req = s.client.request(method, s.url(path)).header("Authorization", format!("Token {token}"));
-    if let Some(body) = body {
-        req = req.json(&body);
-    }
-    let resp = req.send().expect("request");
-    let status = resp.status().as_u16();
-    (status, resp.json().unwrap_or(Value::Null))
 }
 
 fn send(s: &Server, method: Method, path: &str, body: Value) -> (u16, Value) {
@@ -33,23 +21,6 @@ fn keys(v: &Value) -> Vec<&str> {
         v.as_object().unwrap_or_else(|| panic!("not an object: {v}")).keys().map(String::as_str).collect();
     keys.sort_unstable();
     keys
-}
-
-/// Runs `work` on the server's own database.
-fn with_store<F, Fut, T>(s: &Server, work: F) -> T
-where
-    F: FnOnce(Store) -> Fut,
-    Fut: Future<Output = T>,
-{
-    let url = std::env::var("VOXIDE_TEST_STORE_URL")
-        .unwrap_or_else(|_| format!("sqlite://{}", s.dir().join("data/voxide.db").display()));
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    runtime.block_on(async {
-        let store = Store::connect(&url, SecretBox::from_key_material("unused here")).await.expect("store");
-        let out = work(store.clone()).await;
-        store.close().await;
-        out
-    })
 }
 
 fn main_menu() -> Value {
@@ -197,7 +168,7 @@ fn every_bad_field_is_named() {
 
 /// Buys a number of the offline local pool, unassigned.
 fn buy(s: &Server, token: &str, number: &str) -> Value {
-    let (status, did) = as_token(s, token, Method::POST, "/api/did_numbers/", Some(json!({"phonenumber": number})));
+    let (status, did) = s.send_as(token, Method::POST, "/api/did_numbers/", Some(json!({"phonenumber": number})));
     assert_eq!(status, 201, "{did}");
     did
 }
@@ -253,10 +224,10 @@ fn another_tenants_menus_are_not_found() {
     let s = start();
     let mine = s.cli(&["token", "create", "--name", "a"]);
     let theirs = s.cli(&["token", "create", "--name", "b", "--tenant", "other.example"]);
-    let (status, menu) = as_token(&s, &mine, Method::POST, "/api/ivrs/", Some(main_menu()));
+    let (status, menu) = s.send_as(&mine, Method::POST, "/api/ivrs/", Some(main_menu()));
     assert_eq!(status, 201, "{menu}");
     let path = format!("/api/ivrs/{}/", menu["id"]);
-    assert_eq!(as_token(&s, &theirs, Method::GET, "/api/ivrs/", None), (200, json!([])));
+    assert_eq!(s.send_as(&theirs, Method::GET, "/api/ivrs/", None), (200, json!([])));
     let attempts = [
         (Method::GET, None),
         (Method::PATCH, Some(json!({"name": "stolen"}))),
@@ -264,27 +235,27 @@ fn another_tenants_menus_are_not_found() {
         (Method::DELETE, None),
     ];
     for (method, body) in attempts {
-        let answer = as_token(&s, &theirs, method.clone(), &path, body);
+        let answer = s.send_as(&theirs, method.clone(), &path, body);
         assert_eq!(answer, (404, json!({"detail": "Not found."})), "{method} {path}");
     }
     // Nor can their menus or numbers lead to it.
     let jump = json!({"name": "jump", "greeting_text": "hi", "options": [{"digit": "1", "action": "ivr", "target": menu["id"]}]});
-    let (status, err) = as_token(&s, &theirs, Method::POST, "/api/ivrs/", Some(jump));
+    let (status, err) = s.send_as(&theirs, Method::POST, "/api/ivrs/", Some(jump));
     assert_eq!((status, err["options[0].target"].is_array()), (400, true), "{err}");
     let their_did = buy(&s, &theirs, "17865550101");
     let did_path = format!("/api/did_numbers/{}/", their_did["id"]);
-    let (status, err) = as_token(&s, &theirs, Method::PATCH, &did_path, Some(json!({"ivr_id": menu["id"]})));
+    let (status, err) = s.send_as(&theirs, Method::PATCH, &did_path, Some(json!({"ivr_id": menu["id"]})));
     assert_eq!((status, err["ivr_id"].is_array()), (400, true), "{err}");
     // The same name is free in another tenant.
-    let (status, _) = as_token(&s, &theirs, Method::POST, "/api/ivrs/", Some(main_menu()));
+    let (status, _) = s.send_as(&theirs, Method::POST, "/api/ivrs/", Some(main_menu()));
     assert_eq!(status, 201);
-    assert_eq!(as_token(&s, &mine, Method::GET, &path, None), (200, menu));
+    assert_eq!(s.send_as(&mine, Method::GET, &path, None), (200, menu));
 }
 
 /// Seven scans of one number in the server's own tenant, one of another
 /// number, one in another tenant; the ids of the seven, oldest first.
 fn seed_scans(s: &Server) -> Vec<i64> {
-    with_store(s, |store| async move {
+    s.with_store(|store| async move {
         let t = store.ensure_tenant("voxide.local").await.unwrap();
         let other = store.ensure_tenant("other.example").await.unwrap();
         let crawl = store.create_crawl(t.id, "18009256278", None, true).await.unwrap();
@@ -340,13 +311,13 @@ fn scans_page_like_the_seed() {
         assert_eq!((status, err[field].is_array()), (400, true), "{query}: {err}");
     }
     let theirs = s.cli(&["token", "create", "--name", "b", "--tenant", "other.example"]);
-    let (_, their_page) = as_token(&s, &theirs, Method::GET, "/api/scan/?number=18009256278", None);
+    let (_, their_page) = s.send_as(&theirs, Method::GET, "/api/scan/?number=18009256278", None);
     assert_eq!(their_page["count"], 1, "{their_page}");
 }
 
 /// The seed's tree for 14582037530, found in a different order than shown.
 fn seed_tree(s: &Server) -> (i64, Vec<i64>) {
-    with_store(s, |store| async move {
+    s.with_store(|store| async move {
         let t = store.ensure_tenant("voxide.local").await.unwrap();
         let c = store.create_crawl(t.id, "14582037530", None, true).await.unwrap();
         let root = store.upsert_node(c.id, None, "", "", "").await.unwrap();
@@ -432,9 +403,9 @@ fn callmenu_shows_the_tree_like_the_seed() {
     }
     assert_eq!(s.get("/api/callmenu/?number=19999999999"), (404, json!({"detail": "Not found."})));
     let theirs = s.cli(&["token", "create", "--name", "b", "--tenant", "other.example"]);
-    assert_eq!(as_token(&s, &theirs, Method::GET, "/api/callmenu/?number=14582037530", None).0, 404);
+    assert_eq!(s.send_as(&theirs, Method::GET, "/api/callmenu/?number=14582037530", None).0, 404);
 
-    with_store(&s, |store| async move {
+    s.with_store(|store| async move {
         let t = store.ensure_tenant("voxide.local").await.unwrap();
         store.create_crawl(t.id, "18009256278", Some("Acme"), false).await.unwrap();
     });

@@ -5,25 +5,13 @@
 //! straight into the server's database and recordings directory, as the
 //! switch writes them.
 
-use std::future::Future;
-
 use reqwest::Method;
 use serde_json::{Value, json};
-use voxide_store::{NewVoicemail, SecretBox, Store};
+use voxide_store::NewVoicemail;
 use voxide_testkit::Server;
 
 fn start() -> Server {
     Server::start(env!("CARGO_BIN_EXE_voxide"), &[])
-}
-
-fn call(s: &Server, token: &str, method: Method, path: &str, body: Option<Value>) -> (u16, Value) {
-    let mut req = s.client.request(method, s.url(path)).header("Authorization", format!("Token {token}"));
-    if let Some(body) = body {
-        req = req.json(&body);
-    }
-    let resp = req.send().expect("request");
-    let status = resp.status().as_u16();
-    (status, resp.json().unwrap_or(Value::Null))
 }
 
 fn send(s: &Server, method: Method, path: &str, body: Value) -> (u16, Value) {
@@ -57,23 +45,6 @@ fn refused(s: &Server, method: Method, path: &str, cases: Vec<(Value, &str)>) {
         assert_eq!(status, 400, "{method} {path} {body} -> {err}");
         assert!(err[field].is_array(), "{method} {path} {body}: expected {field} named in {err}");
     }
-}
-
-/// Runs `work` on the server's own database.
-fn with_store<F, Fut, T>(s: &Server, work: F) -> T
-where
-    F: FnOnce(Store) -> Fut,
-    Fut: Future<Output = T>,
-{
-    let url = std::env::var("VOXIDE_TEST_STORE_URL")
-        .unwrap_or_else(|_| format!("sqlite://{}", s.dir().join("data/voxide.db").display()));
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    runtime.block_on(async {
-        let store = Store::connect(&url, SecretBox::from_key_material("unused here")).await.expect("store");
-        let out = work(store.clone()).await;
-        store.close().await;
-        out
-    })
 }
 
 fn id(v: &Value) -> i64 {
@@ -306,7 +277,7 @@ fn voicemail_is_listed_marked_heard_played_and_deleted() {
         (a, "1002", "voicemail/1/gone.wav".into()),
         (b, "1001", "../outside.wav".into()),
     ];
-    let ids: Vec<i64> = with_store(&s, |store| async move {
+    let ids: Vec<i64> = s.with_store(|store| async move {
         let tenant = store.tenant_by_domain("voxide.local").await.unwrap().unwrap();
         let mut ids = Vec::new();
         for (ext, caller, path) in messages {
@@ -556,22 +527,20 @@ fn another_tenants_objects_are_not_found() {
     let s = start();
     let mine = s.cli(&["token", "create", "--name", "a"]);
     let theirs = s.cli(&["token", "create", "--name", "b", "--tenant", "other.example"]);
-    let (_, my_ext) = call(
-        &s,
+    let (_, my_ext) = s.send_as(
         &mine,
         Method::POST,
         "/api/extensions/",
         Some(json!({"sip_username": "1001", "sip_password": "secret-1001"})),
     );
-    let (_, their_ext) = call(
-        &s,
+    let (_, their_ext) = s.send_as(
         &theirs,
         Method::POST,
         "/api/extensions/",
         Some(json!({"sip_username": "1001", "sip_password": "secret-2001"})),
     );
     let post = |path: &str, body: Value| {
-        let (status, v) = call(&s, &mine, Method::POST, path, Some(body.clone()));
+        let (status, v) = s.send_as(&mine, Method::POST, path, Some(body.clone()));
         assert_eq!(status, 201, "{path} {body}: {v}");
         format!("{path}{}/", v["id"])
     };
@@ -587,13 +556,13 @@ fn another_tenants_objects_are_not_found() {
         format!("/api/extensions/{}/features/", my_ext["id"]),
     ];
     for path in &paths {
-        assert_eq!(call(&s, &mine, Method::GET, path, None).0, 200, "{path}");
-        assert_eq!(call(&s, &theirs, Method::GET, path, None), (404, json!({"detail": "Not found."})), "{path}");
-        assert_eq!(call(&s, &theirs, Method::PATCH, path, Some(json!({}))).0, 404, "{path}");
+        assert_eq!(s.send_as(&mine, Method::GET, path, None).0, 200, "{path}");
+        assert_eq!(s.send_as(&theirs, Method::GET, path, None), (404, json!({"detail": "Not found."})), "{path}");
+        assert_eq!(s.send_as(&theirs, Method::PATCH, path, Some(json!({}))).0, 404, "{path}");
         if !path.ends_with("features/") {
-            assert_eq!(call(&s, &theirs, Method::DELETE, path, None).0, 404, "{path}");
+            assert_eq!(s.send_as(&theirs, Method::DELETE, path, None).0, 404, "{path}");
         }
-        assert_eq!(call(&s, &mine, Method::GET, path, None).0, 200, "{path} is still there");
+        assert_eq!(s.send_as(&mine, Method::GET, path, None).0, 200, "{path} is still there");
     }
     for list in [
         "/api/hunt_groups/",
@@ -603,11 +572,10 @@ fn another_tenants_objects_are_not_found() {
         "/api/phones/",
         "/api/voicemail/",
     ] {
-        assert_eq!(call(&s, &theirs, Method::GET, list, None), (200, json!([])), "{list}");
+        assert_eq!(s.send_as(&theirs, Method::GET, list, None), (200, json!([])), "{list}");
     }
     // Their objects cannot be named from here, nor mine from there.
-    let (status, err) = call(
-        &s,
+    let (status, err) = s.send_as(
         &theirs,
         Method::POST,
         "/api/hunt_groups/",
@@ -616,17 +584,14 @@ fn another_tenants_objects_are_not_found() {
     assert_eq!((status, err["members[0]"].is_array()), (400, true), "{err}");
     let hunt_of_mine = paths[0].trim_start_matches("/api/hunt_groups/").trim_end_matches('/').to_string();
     let their_features = format!("/api/extensions/{}/features/", their_ext["id"]);
-    let (status, err) = call(
-        &s,
+    let (status, err) = s.send_as(
         &theirs,
         Method::PATCH,
         &their_features,
         Some(json!({"forward_busy": format!("hunt:{hunt_of_mine}")})),
     );
     assert_eq!((status, err["forward_busy"].is_array()), (400, true), "{err}");
-    let (status, err) = call(
-        &s,
-        &theirs,
+    let (status, err) = s.send_as(&theirs,
         Method::POST,
         "/api/phones/",
         Some(
@@ -634,9 +599,7 @@ fn another_tenants_objects_are_not_found() {
         ),
     );
     assert_eq!((status, err["extension"].is_array()), (400, true), "{err}");
-    let (status, err) = call(
-        &s,
-        &theirs,
+    let (status, err) = s.send_as(&theirs,
         Method::POST,
         "/api/phones/",
         Some(
@@ -646,19 +609,20 @@ fn another_tenants_objects_are_not_found() {
     assert_eq!((status, err["mac"].is_array()), (400, true), "a MAC is known once across tenants: {err}");
     // The same number may be a hunt group in each tenant.
     let (status, their_group) =
-        call(&s, &theirs, Method::POST, "/api/hunt_groups/", Some(json!({"name": "S", "number": "501"})));
+        s.send_as(&theirs, Method::POST, "/api/hunt_groups/", Some(json!({"name": "S", "number": "501"})));
     assert_eq!(status, 201);
 
     // A super-admin lists its own tenant's objects but reaches any by id,
     // and changes it within that object's tenant.
     let root = s.cli(&["token", "create", "--name", "root", "--superadmin"]);
     let their_path = format!("/api/hunt_groups/{}/", their_group["id"]);
-    assert_eq!(call(&s, &root, Method::GET, &their_path, None), (200, their_group.clone()));
-    let listed = call(&s, &root, Method::GET, "/api/hunt_groups/", None).1;
+    assert_eq!(s.send_as(&root, Method::GET, &their_path, None), (200, their_group.clone()));
+    let listed = s.send_as(&root, Method::GET, "/api/hunt_groups/", None).1;
     assert!(listed.as_array().unwrap().iter().all(|g| g["id"] != their_group["id"]), "{listed}");
-    let (status, err) = call(&s, &root, Method::PATCH, &their_path, Some(json!({"members": [my_ext["id"]]})));
+    let (status, err) = s.send_as(&root, Method::PATCH, &their_path, Some(json!({"members": [my_ext["id"]]})));
     assert_eq!((status, err["members[0]"].is_array()), (400, true), "not a member across tenants: {err}");
-    let (status, theirs_now) = call(&s, &root, Method::PATCH, &their_path, Some(json!({"members": [their_ext["id"]]})));
+    let (status, theirs_now) =
+        s.send_as(&root, Method::PATCH, &their_path, Some(json!({"members": [their_ext["id"]]})));
     assert_eq!((status, &theirs_now["members"]), (200, &json!([their_ext["id"]])), "{theirs_now}");
 }
 

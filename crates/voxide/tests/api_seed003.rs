@@ -8,15 +8,12 @@
 //! down to SIP: a renamed extension registers under its new name, and the
 //! call history holds calls SIPp placed through the switch.
 
-use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use reqwest::Method;
 use serde_json::{Value, json};
-use voxide_store::{SecretBox, Store};
 use voxide_testkit::{Server, Sipp, free_port};
 
 const BIN: &str = env!("CARGO_BIN_EXE_voxide");
@@ -26,43 +23,6 @@ const REQUIRED: &str = "Please Enter Required Fields.";
 
 fn start() -> Server {
     Server::start(BIN, &[])
-}
-
-fn store_url(s: &Server) -> String {
-    std::env::var("VOXIDE_TEST_STORE_URL")
-        .unwrap_or_else(|_| format!("sqlite://{}", s.dir().join("data/voxide.db").display()))
-}
-
-/// `voxide user add`, the password on stdin.
-fn add_user(s: &Server, username: &str, password: &str, extra: &[&str]) {
-    let mut child = Command::new(BIN)
-        .args(["user", "add", "--username", username, "--password-stdin"])
-        .args(extra)
-        .current_dir(s.dir())
-        .env("VOXIDE_STORE_URL", store_url(s))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run voxide user add");
-    child.stdin.take().expect("stdin").write_all(format!("{password}\n").as_bytes()).expect("password");
-    let out = child.wait_with_output().expect("voxide user add");
-    assert!(out.status.success(), "user add failed: {}", String::from_utf8_lossy(&out.stderr));
-}
-
-/// Runs `work` on the server's own database.
-fn with_store<F, Fut, T>(s: &Server, work: F) -> T
-where
-    F: FnOnce(Store) -> Fut,
-    Fut: std::future::Future<Output = T>,
-{
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    runtime.block_on(async {
-        let store = Store::connect(&store_url(s), SecretBox::from_key_material("unused here")).await.expect("store");
-        let out = work(store.clone()).await;
-        store.close().await;
-        out
-    })
 }
 
 /// A seed 003 client signed in as one user.
@@ -160,7 +120,7 @@ const ALICE: (&str, &str) = ("alice@example.com", "alice-password-1");
 /// A switch and Alice, a user of its default tenant.
 fn with_alice() -> Server {
     let s = start();
-    add_user(&s, ALICE.0, ALICE.1, &[]);
+    s.add_user(ALICE.0, ALICE.1, &[]);
     s
 }
 
@@ -200,8 +160,8 @@ fn only_a_users_password_over_http_basic_gets_in() {
 #[test]
 fn users_see_the_users_and_tenants_they_share_and_a_superadmin_sees_all() {
     let s = with_alice();
-    add_user(&s, "bob@b.example", "bob-password-1", &["--tenant", "b.example"]);
-    add_user(&s, "root", "root-password-1", &["--superadmin"]);
+    s.add_user("bob@b.example", "bob-password-1", &["--tenant", "b.example"]);
+    s.add_user("root", "root-password-1", &["--superadmin"]);
     let alice = Seed::new(&s, ALICE.0, ALICE.1);
     let bob = Seed::new(&s, "bob@b.example", "bob-password-1");
     let root = Seed::new(&s, "root", "root-password-1");
@@ -260,8 +220,8 @@ fn users_see_the_users_and_tenants_they_share_and_a_superadmin_sees_all() {
 #[test]
 fn a_user_sets_its_own_password_and_a_superadmin_anyones() {
     let s = with_alice();
-    add_user(&s, "bob@b.example", "bob-password-1", &["--tenant", "b.example"]);
-    add_user(&s, "root", "root-password-1", &["--superadmin"]);
+    s.add_user("bob@b.example", "bob-password-1", &["--tenant", "b.example"]);
+    s.add_user("root", "root-password-1", &["--superadmin"]);
     let alice = Seed::new(&s, ALICE.0, ALICE.1);
     let root = Seed::new(&s, "root", "root-password-1");
     let (alice_id, bob_id) = (alice.user_id(), Seed::new(&s, "bob@b.example", "bob-password-1").user_id());
@@ -723,7 +683,7 @@ fn pairs<'a>(params: &'a [(&'a str, String)]) -> Vec<(&'a str, &'a str)> {
 #[test]
 fn another_tenants_objects_are_not_found_until_a_membership_joins_its_tenant() {
     let s = with_alice();
-    add_user(&s, "bob@b.example", "bob-password-1", &["--tenant", "b.example"]);
+    s.add_user("bob@b.example", "bob-password-1", &["--tenant", "b.example"]);
     let (chris, _) = two_extensions(&s);
     let did = native(&s, Method::POST, "/api/did_numbers/", json!({"phonenumber": "14155550102"}));
     let group = native(&s, Method::POST, "/api/hunt_groups/", json!({"name": "Sales", "number": "501"}));
@@ -767,13 +727,13 @@ fn another_tenants_objects_are_not_found_until_a_membership_joins_its_tenant() {
 
     // A membership lets Bob act in tenant a; taking it back shuts him out again.
     let (bob_id, a_id) = (bob.user_id().parse::<i64>().unwrap(), a.parse::<i64>().unwrap());
-    assert!(with_store(&s, |store| async move { store.add_user_tenant(bob_id, a_id).await.unwrap() }));
+    assert!(s.with_store(|store| async move { store.add_user_tenant(bob_id, a_id).await.unwrap() }));
     for (path, params) in &reads {
         assert_eq!(bob.post(path, &pairs(params)), alice.post(path, &pairs(params)), "{path}");
     }
     bob.data("/hunt/updatebyid", &[("hunt_id", &h), ("hunt", r#"{"hu_name": "Bob was here"}"#)]);
     assert_eq!(native_get(&s, &format!("/api/hunt_groups/{h}/"))["name"], "Bob was here");
-    assert!(with_store(&s, |store| async move { store.remove_user_tenant(bob_id, a_id).await.unwrap() }));
+    assert!(s.with_store(|store| async move { store.remove_user_tenant(bob_id, a_id).await.unwrap() }));
     bob.fails("/hunt/byid", &[("hunt_id", &h)], 404, NOT_FOUND);
 }
 
@@ -839,8 +799,8 @@ fn the_call_history_holds_the_calls_placed_through_the_switch() {
             ("VOXIDE_CONFIG", config.to_str().expect("utf-8 path")),
         ],
     );
-    add_user(&s, ALICE.0, ALICE.1, &[]);
-    add_user(&s, "bob@b.example", "bob-password-1", &["--tenant", "b.example"]);
+    s.add_user(ALICE.0, ALICE.1, &[]);
+    s.add_user("bob@b.example", "bob-password-1", &["--tenant", "b.example"]);
     s.create_extension("1001", "secret-1001");
     let callee_ext = s.create_extension("1002", "secret-1002");
     native(&s, Method::POST, "/api/did_numbers/", json!({"phonenumber": "17865550100", "extension": callee_ext["id"]}));

@@ -16,7 +16,7 @@ mod console_support;
 use std::path::Path;
 use std::time::Duration;
 
-use console_support::{Chrome, add_user, audio_duration, fetch, store_url};
+use console_support::{Chrome, add_user, audio_duration, fetch};
 use serde_json::json;
 use voxide_store::{CrawlRow, SecretBox, Store};
 use voxide_testkit::{Server, Sipp, free_port};
@@ -189,7 +189,7 @@ fn a_crawls_menu_tree_is_drawn_with_each_prompts_words_and_audio() {
     let key = server.dir().join("data/secret.key");
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let (crawl, root, sales, voice, media) = runtime.block_on(async {
-        let store = Store::connect(&store_url(&server), SecretBox::from_key_file(&key).unwrap()).await.unwrap();
+        let store = Store::connect(&server.store_url(), SecretBox::from_key_file(&key).unwrap()).await.unwrap();
         let t = store.tenant_by_domain("voxide.local").await.unwrap().expect("the switch's tenant");
         let c = store.create_crawl(t.id, "14582037530", Some("DP Software"), true).await.unwrap();
         store.add_scan(&c).await.unwrap();
@@ -250,7 +250,7 @@ fn a_calls_transcript_is_aligned_to_its_recording() {
     let key = server.dir().join("data/secret.key");
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let (cdr, media) = runtime.block_on(async {
-        let store = Store::connect(&store_url(&server), SecretBox::from_key_file(&key).unwrap()).await.unwrap();
+        let store = Store::connect(&server.store_url(), SecretBox::from_key_file(&key).unwrap()).await.unwrap();
         let t = store.tenant_by_domain("voxide.local").await.unwrap().expect("the switch's tenant");
         let now = voxide_store::clock::now();
         let start = voxide_store::CdrStart {

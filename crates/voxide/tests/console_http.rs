@@ -5,8 +5,6 @@
 //! REST API to have changed nothing.
 
 use std::collections::HashMap;
-use std::io::Write;
-use std::process::{Command, Stdio};
 
 use reqwest::Method;
 use reqwest::blocking::{Client, Response};
@@ -19,28 +17,6 @@ const ALICE_PASSWORD: &str = "alice-long-password";
 
 fn start() -> Server {
     Server::start(env!("CARGO_BIN_EXE_voxide"), &[])
-}
-
-fn store_url(s: &Server) -> String {
-    std::env::var("VOXIDE_TEST_STORE_URL")
-        .unwrap_or_else(|_| format!("sqlite://{}", s.dir().join("data/voxide.db").display()))
-}
-
-/// `voxide user add`, the password on stdin as an operator would type it.
-fn add_user(s: &Server, username: &str, password: &str, extra: &[&str]) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_voxide"))
-        .args(["user", "add", "--username", username, "--password-stdin"])
-        .args(extra)
-        .current_dir(s.dir())
-        .env("VOXIDE_STORE_URL", store_url(s))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run voxide user add");
-    child.stdin.take().expect("stdin").write_all(format!("{password}\n").as_bytes()).expect("password");
-    let out = child.wait_with_output().expect("voxide user add");
-    assert!(out.status.success(), "user add failed: {}", String::from_utf8_lossy(&out.stderr));
 }
 
 /// A browser as far as the console can tell: it keeps cookies, does not
@@ -153,8 +129,8 @@ fn api_as(s: &Server, token: &str, method: Method, path: &str, body: Option<Valu
 #[test]
 fn wrong_passwords_are_throttled_and_a_lockout_refuses_even_the_right_password() {
     let s = start();
-    add_user(&s, "alice", ALICE_PASSWORD, &[]);
-    add_user(&s, "bob", "bob-long-password", &[]);
+    s.add_user("alice", ALICE_PASSWORD, &[]);
+    s.add_user("bob", "bob-long-password", &[]);
 
     let mut b = Browser::new(&s);
     assert_eq!(b.get("/console/").location(), "/console/login?next=%2Fconsole", "signed out: to the form");
@@ -204,7 +180,7 @@ fn wrong_passwords_are_throttled_and_a_lockout_refuses_even_the_right_password()
 #[test]
 fn forms_without_the_sessions_csrf_token_change_nothing() {
     let s = start();
-    add_user(&s, "alice", ALICE_PASSWORD, &[]);
+    s.add_user("alice", ALICE_PASSWORD, &[]);
     let mut b = Browser::new(&s);
     assert_eq!(b.sign_in("alice", ALICE_PASSWORD).status, 303);
     let mut second = Browser::new(&s);
@@ -302,7 +278,7 @@ fn their_objects(s: &Server) -> Theirs {
     let key = s.dir().join("data/secret.key");
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let (tenant, cdr, crawl, node) = runtime.block_on(async {
-        let store = Store::connect(&store_url(s), SecretBox::from_key_file(&key).unwrap()).await.unwrap();
+        let store = Store::connect(&s.store_url(), SecretBox::from_key_file(&key).unwrap()).await.unwrap();
         let tenant = store.tenant_by_domain("other.example").await.unwrap().unwrap().id;
         let start = CdrStart {
             tenant_id: tenant,
@@ -352,7 +328,7 @@ fn their_objects(s: &Server) -> Theirs {
 fn another_tenants_ids_are_not_found_and_stay_unchanged() {
     let s = start();
     let theirs = their_objects(&s);
-    add_user(&s, "alice", ALICE_PASSWORD, &[]);
+    s.add_user("alice", ALICE_PASSWORD, &[]);
     let mut b = Browser::new(&s);
     assert_eq!(b.sign_in("alice", ALICE_PASSWORD).status, 303);
     let csrf = b.get("/console/").csrf();
@@ -409,7 +385,7 @@ fn another_tenants_ids_are_not_found_and_stay_unchanged() {
     assert_eq!(b.get(&format!("/console/extensions/{}", theirs.ext)).status, 404);
 
     // A super-admin may switch to the other tenant, and then sees its objects.
-    add_user(&s, "root", "root-long-password", &["--superadmin"]);
+    s.add_user("root", "root-long-password", &["--superadmin"]);
     let mut admin = Browser::new(&s);
     assert_eq!(admin.sign_in("root", "root-long-password").status, 303);
     assert_eq!(admin.get(&format!("/console/extensions/{}", theirs.ext)).status, 404, "its own tenant first");
@@ -432,7 +408,7 @@ fn ext_tenant(theirs: &Theirs) -> i64 {
 #[test]
 fn menus_and_numbers_are_made_through_the_console_as_through_the_api() {
     let s = start();
-    add_user(&s, "alice", ALICE_PASSWORD, &[]);
+    s.add_user("alice", ALICE_PASSWORD, &[]);
     let ext = s.create_extension("1001", "secret-1001");
     let mut b = Browser::new(&s);
     assert_eq!(b.sign_in("alice", ALICE_PASSWORD).status, 303);
@@ -518,7 +494,7 @@ fn leave_message(s: &Server, domain: &str, ext: i64, caller: &str) -> i64 {
     let key = s.dir().join("data/secret.key");
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let (tenant, id) = runtime.block_on(async {
-        let store = Store::connect(&store_url(s), SecretBox::from_key_file(&key).unwrap()).await.unwrap();
+        let store = Store::connect(&s.store_url(), SecretBox::from_key_file(&key).unwrap()).await.unwrap();
         let tenant = store.tenant_by_domain(domain).await.unwrap().expect("tenant").id;
         let new = NewVoicemail {
             tenant_id: tenant,
@@ -541,7 +517,7 @@ fn leave_message(s: &Server, domain: &str, ext: i64, caller: &str) -> i64 {
 #[test]
 fn pbx_forms_without_the_sessions_csrf_token_change_nothing() {
     let s = start();
-    add_user(&s, "alice", ALICE_PASSWORD, &[]);
+    s.add_user("alice", ALICE_PASSWORD, &[]);
     let ext = s.create_extension("1001", "secret-1001")["id"].as_i64().unwrap();
     let (status, group) =
         s.send_json(Method::POST, "/api/hunt_groups/", &json!({"name": "Sales", "number": "501", "members": [ext]}));
@@ -628,7 +604,7 @@ fn pbx_forms_without_the_sessions_csrf_token_change_nothing() {
 #[test]
 fn another_tenants_hunt_groups_messages_and_conditions_are_not_found() {
     let s = start();
-    add_user(&s, "alice", ALICE_PASSWORD, &[]);
+    s.add_user("alice", ALICE_PASSWORD, &[]);
     let token = s.cli(&["token", "create", "--name", "other", "--tenant", "other.example"]);
     let (status, ext) = api_as(
         &s,

@@ -7,7 +7,6 @@
 #![allow(dead_code)] // each test file uses part of it
 
 use std::future::Future;
-use std::io::Write;
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -29,27 +28,10 @@ pub fn screenshots() -> PathBuf {
     dir
 }
 
-pub fn store_url(s: &Server) -> String {
-    std::env::var("VOXIDE_TEST_STORE_URL")
-        .unwrap_or_else(|_| format!("sqlite://{}", s.dir().join("data/voxide.db").display()))
-}
-
-/// `voxide user add`, the password on stdin.
+/// `voxide user add` with the tests' console password.
 pub fn add_user(s: &Server, username: &str) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_voxide"))
-        .args(["user", "add", "--username", username, "--password-stdin"])
-        .current_dir(s.dir())
-        .env("VOXIDE_STORE_URL", store_url(s))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run voxide user add");
-    child.stdin.take().expect("stdin").write_all(format!("{PASSWORD}\n").as_bytes()).expect("password");
-    let out = child.wait_with_output().expect("voxide user add");
-    assert!(out.status.success(), "user add failed: {}", String::from_utf8_lossy(&out.stderr));
+    s.add_user(username, PASSWORD, &[]);
 }
-
 /// Headless chromium under chromedriver; both end with the value.
 pub struct Chrome {
     runtime: tokio::runtime::Runtime,
