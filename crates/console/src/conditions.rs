@@ -14,7 +14,7 @@ use crate::Console;
 use crate::calls_api::{deleted, flag, submit, text};
 use crate::destinations;
 use crate::error::ConsoleError;
-use crate::layout::{self, Errors, Nav, csrf, field_errors, form_errors as other_errors, input, notice};
+use crate::layout::{self, Errors, Nav, csrf, delete_form, field_errors, form_errors as other_errors, input, list_top};
 use crate::session::{Ctx, Posted};
 
 const DAYS: [(&str, &str); 7] =
@@ -166,8 +166,7 @@ pub(crate) async fn list(
 ) -> Result<Markup, ConsoleError> {
     let axum::Json(all) = api::list(State(console.app.clone()), ctx.caller()).await?;
     let body = html! {
-        (notice(q.get("done").map(String::as_str)))
-        div.toolbar { a.button href="/console/conditions/new" { "New condition" } }
+        (list_top(q.get("done").map(String::as_str), "/console/conditions/new", "New condition"))
         div.table-wrap {
             table #conditions {
                 thead { tr { th { "Name" } th { "Holds when" } th { "Then" } th { "Otherwise" } } }
@@ -211,10 +210,7 @@ async fn edit_page(console: &Console, ctx: &Ctx, id: i64, v: &Values, errors: &E
     let dests = destinations::choices(console, ctx).await?;
     let body = html! {
         (form(ctx, &format!("/console/conditions/{id}"), v, errors, dests, true))
-        form.danger method="post" action={ "/console/conditions/" (id) "/delete" } data-confirm="Delete this condition?" {
-            (csrf(ctx))
-            button.danger type="submit" { "Delete condition" }
-        }
+        (delete_form(ctx, &format!("/console/conditions/{id}/delete"), "Delete this condition?", "Delete condition"))
     };
     Ok(layout::page(ctx, &format!("Condition {}", v.name), Nav::Conditions, body))
 }

@@ -15,7 +15,7 @@ use voxide_api::ivrs::IvrView;
 use crate::Console;
 use crate::calls_api::{form_errors, submit, text};
 use crate::error::ConsoleError;
-use crate::layout::{self, Errors, Nav, csrf, field_errors, form_errors as other_errors, notice};
+use crate::layout::{self, Errors, Nav, csrf, delete_form, field_errors, form_errors as other_errors, notice};
 use crate::session::{Ctx, Posted};
 
 async fn extensions(console: &Console, ctx: &Ctx) -> Result<Vec<ExtensionView>, ConsoleError> {
@@ -170,10 +170,7 @@ async fn edit_page(console: &Console, ctx: &Ctx, id: &str, errors: &Errors) -> R
                 }
                 button type="submit" { "Save" }
             }
-            form.danger method="post" action={ "/console/dids/" (d.id) "/delete" } data-confirm="Release this number to the provider?" {
-                (csrf(ctx))
-                button.danger type="submit" { "Release number" }
-            }
+            (delete_form(ctx, &format!("/console/dids/{}/delete", d.id), "Release this number to the provider?", "Release number"))
         },
     ))
 }

@@ -12,7 +12,7 @@ use voxide_api::extensions::{self as api, ExtensionView};
 use crate::Console;
 use crate::calls_api::{flag, submit, text};
 use crate::error::ConsoleError;
-use crate::layout::{self, Errors, Nav, checkbox, csrf, form_errors as other_errors, input, notice};
+use crate::layout::{self, Errors, Nav, checkbox, csrf, delete_form, form_errors as other_errors, input, notice};
 use crate::session::{Ctx, Posted};
 
 const FIELDS: [&str; 5] = ["sip_username", "sip_password", "cellphone", "recording", "transcription"];
@@ -133,10 +133,7 @@ fn edit_page(ctx: &Ctx, id: i64, values: &Values, errors: &Errors, features: Mar
     let body = html! {
         (form(ctx, &format!("/console/extensions/{id}"), values, errors, true))
         (features)
-        form.danger method="post" action={ "/console/extensions/" (id) "/delete" } data-confirm="Delete this extension?" {
-            (csrf(ctx))
-            button.danger type="submit" { "Delete extension" }
-        }
+        (delete_form(ctx, &format!("/console/extensions/{id}/delete"), "Delete this extension?", "Delete extension"))
     };
     layout::page(ctx, &format!("Extension {}", values.sip_username), Nav::Extensions, body)
 }

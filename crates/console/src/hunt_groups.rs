@@ -17,7 +17,9 @@ use crate::Console;
 use crate::calls_api::{deleted, flag, submit, text};
 use crate::destinations::{self, extensions_of};
 use crate::error::ConsoleError;
-use crate::layout::{self, Errors, Nav, checkbox, csrf, field_errors, form_errors as other_errors, input, notice};
+use crate::layout::{
+    self, Errors, Nav, checkbox, csrf, delete_form, field_errors, form_errors as other_errors, input, list_top,
+};
 use crate::session::{Ctx, Posted};
 
 /// Blank member rows offered under the group's own.
@@ -175,8 +177,7 @@ pub(crate) async fn list(
     let exts = extensions_of(&console, &ctx).await?;
     let name = |id: &i64| exts.iter().find(|e| e.id == *id).map_or(id.to_string(), |e| e.sip_username.clone());
     let body = html! {
-        (notice(q.get("done").map(String::as_str)))
-        div.toolbar { a.button href="/console/hunt_groups/new" { "New hunt group" } }
+        (list_top(q.get("done").map(String::as_str), "/console/hunt_groups/new", "New hunt group"))
         div.table-wrap {
             table #hunt-groups {
                 thead { tr { th { "Name" } th { "Number" } th { "Strategy" } th { "Ring time" } th { "Members" } } }
@@ -230,10 +231,7 @@ async fn edit_page(
     let dests = destinations::choices(console, ctx).await?;
     let body = html! {
         (form(ctx, &format!("/console/hunt_groups/{id}"), values, errors, &exts, dests))
-        form.danger method="post" action={ "/console/hunt_groups/" (id) "/delete" } data-confirm="Delete this hunt group?" {
-            (csrf(ctx))
-            button.danger type="submit" { "Delete hunt group" }
-        }
+        (delete_form(ctx, &format!("/console/hunt_groups/{id}/delete"), "Delete this hunt group?", "Delete hunt group"))
     };
     Ok(layout::page(ctx, &format!("Hunt group {}", values.name), Nav::HuntGroups, body))
 }

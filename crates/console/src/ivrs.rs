@@ -12,7 +12,7 @@ use voxide_api::ivrs::{self as api, IvrView};
 use crate::Console;
 use crate::calls_api::{deleted, submit, text};
 use crate::error::ConsoleError;
-use crate::layout::{self, Errors, Nav, csrf, field_errors, form_errors as other_errors, input, notice};
+use crate::layout::{self, Errors, Nav, csrf, delete_form, field_errors, form_errors as other_errors, input, list_top};
 use crate::session::{Ctx, Posted};
 
 /// Blank option rows offered under the menu's own.
@@ -186,8 +186,7 @@ pub(crate) async fn list(
 ) -> Result<Markup, ConsoleError> {
     let axum::Json(menus) = api::list(State(console.app.clone()), ctx.caller()).await?;
     let body = html! {
-        (notice(q.get("done").map(String::as_str)))
-        div.toolbar { a.button href="/console/ivrs/new" { "New menu" } }
+        (list_top(q.get("done").map(String::as_str), "/console/ivrs/new", "New menu"))
         div.table-wrap {
             table #ivrs {
                 thead { tr { th { "Name" } th { "Greeting" } th { "Keys" } th { "Updated" } } }
@@ -227,10 +226,7 @@ pub(crate) async fn create(
 fn edit_page(ctx: &Ctx, id: i64, values: &Values, errors: &Errors) -> Markup {
     let body = html! {
         (form(ctx, &format!("/console/ivrs/{id}"), values, errors, true))
-        form.danger method="post" action={ "/console/ivrs/" (id) "/delete" } data-confirm="Delete this menu?" {
-            (csrf(ctx))
-            button.danger type="submit" { "Delete menu" }
-        }
+        (delete_form(ctx, &format!("/console/ivrs/{id}/delete"), "Delete this menu?", "Delete menu"))
     };
     layout::page(ctx, &format!("IVR menu {}", values.name), Nav::Ivrs, body)
 }

@@ -179,6 +179,26 @@ pub(crate) fn notice(done: Option<&str>) -> Markup {
     html! { p.notice role="status" { (text) } }
 }
 
+/// The top of a list page: the notice of what was just done (`?done=…`)
+/// and a button to the page that makes a new one.
+pub(crate) fn list_top(done: Option<&str>, new_href: &str, new_label: &str) -> Markup {
+    html! {
+        (notice(done))
+        div.toolbar { a.button href=(new_href) { (new_label) } }
+    }
+}
+
+/// An edit page's delete button: posts to `action` once the browser has
+/// asked `confirm`.
+pub(crate) fn delete_form(ctx: &Ctx, action: &str, confirm: &str, label: &str) -> Markup {
+    html! {
+        form.danger method="post" action=(action) data-confirm=(confirm) {
+            (csrf(ctx))
+            button.danger type="submit" { (label) }
+        }
+    }
+}
+
 /// The console URL of an `/api/media/…` file, for audio players.
 pub(crate) fn media_src(api_path: &str) -> Option<String> {
     api_path.strip_prefix("/api/media/").map(|rest| format!("/console/media/{rest}"))
