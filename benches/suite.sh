@@ -52,7 +52,8 @@ micro() {
 }
 
 stt() {
-  local wav=/usr/share/asterisk/sounds/en_US_f_Allison/vm-options.wav long="$out/stt-input.wav" line
+  local wav=/usr/share/asterisk/sounds/en_US_f_Allison/vm-options.wav long line
+  long=$(mktemp --suffix=.wav)
   [ -f "$wav" ] || wav=/usr/share/asterisk/sounds/en/vm-options.wav
   # About 50 s of recorded speech. The Korean model (the one a package
   # registry ships) decodes English speech: the decoder's cost per second
@@ -62,6 +63,7 @@ stt() {
     --streams "$(nproc)" --workers "$(nproc)" | grep 'streams of')
   # "N streams of S s on W workers: wall …, R x real time per CPU second, …": R seconds of
   # audio per CPU second is the number of live streams one core keeps up with.
+  rm -f "$long"
   echo "$line" | sed -E 's/.*: ([0-9]+) streams of ([0-9.]+) s on ([0-9]+) workers: wall ([0-9.]+) s, ([0-9.]+)x real time per CPU second.*/{"streams":\1,"audio_secs_per_stream":\2,"workers":\3,"wall_secs":\4,"streams_per_core":\5}/' \
     > "$out/stt.json"
   jq . "$out/stt.json"
