@@ -75,8 +75,7 @@ pub struct ExtensionFeaturesPatch {
 
 const SELECT: &str = "SELECT id, tenant_id, sip_username, cid_number, cid_name, call_waiting, dnd, forward_always, \
      forward_busy, forward_no_answer, forward_unregistered, ring_secs, followme_enabled, followme_cid_number, \
-     followme_cid_name, voicemail_enabled, voicemail_pin, voicemail_email, voicemail_greeting FROM extensions \
-     WHERE id = $1";
+     followme_cid_name, voicemail_enabled, voicemail_pin, voicemail_email, voicemail_greeting FROM extensions";
 
 fn features(row: &AnyRow) -> Result<ExtensionFeatures, sqlx::Error> {
     let flag = |name: &str| row.try_get::<i64, _>(name).map(|v| v != 0);
@@ -128,7 +127,10 @@ impl Store {
     /// The call handling of one extension (any tenant: the switch reaches it
     /// by id), with its follow-me steps.
     pub async fn extension_features(&self, extension_id: i64) -> Result<Option<ExtensionFeatures>, StoreError> {
-        let row = sqlx::query(SELECT).bind(extension_id).fetch_optional(self.pool()).await?;
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!("{SELECT} WHERE id = $1")))
+            .bind(extension_id)
+            .fetch_optional(self.pool())
+            .await?;
         let Some(mut found) = row.as_ref().map(features).transpose()? else { return Ok(None) };
         let steps =
             sqlx::query("SELECT number, ring_secs FROM followme_steps WHERE extension_id = $1 ORDER BY ord, id")
@@ -140,6 +142,28 @@ impl Store {
             .map(|r| Ok(FollowMeStep { number: r.try_get("number")?, ring_secs: r.try_get("ring_secs")? }))
             .collect::<Result<_, sqlx::Error>>()?;
         Ok(Some(found))
+    }
+
+    /// The call handling of every extension that is not deleted, with
+    /// follow-me steps: two queries, for the switch's start-up.
+    pub async fn all_extension_features(&self) -> Result<Vec<ExtensionFeatures>, StoreError> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!("{SELECT} WHERE deleted_at IS NULL ORDER BY id")))
+            .fetch_all(self.pool())
+            .await?;
+        let mut all = rows.iter().map(features).collect::<Result<Vec<_>, _>>()?;
+        let steps =
+            sqlx::query("SELECT extension_id, number, ring_secs FROM followme_steps ORDER BY extension_id, ord, id")
+                .fetch_all(self.pool())
+                .await?;
+        let mut by_extension: std::collections::HashMap<i64, Vec<FollowMeStep>> = std::collections::HashMap::new();
+        for r in &steps {
+            let step = FollowMeStep { number: r.try_get("number")?, ring_secs: r.try_get("ring_secs")? };
+            by_extension.entry(r.try_get("extension_id")?).or_default().push(step);
+        }
+        for f in &mut all {
+            f.followme = by_extension.remove(&f.extension_id).unwrap_or_default();
+        }
+        Ok(all)
     }
 
     /// Applies `patch` to an extension of `tenant_id` in one transaction;

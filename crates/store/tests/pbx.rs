@@ -78,6 +78,12 @@ fn an_extension_starts_with_plain_features_and_keeps_what_is_set() {
 
         s.set_followme(ext, &[step("1003", 10)]).await.unwrap();
         assert_eq!(s.extension_features(ext).await.unwrap().unwrap().followme, vec![step("1003", 10)]);
+        // All of them at once (the switch's start-up) read the same.
+        let plain = extension(&s, t.id, "1002").await;
+        let all = s.all_extension_features().await.unwrap();
+        assert_eq!(all.len(), 2, "{all:?}");
+        assert_eq!(all[0], s.extension_features(ext).await.unwrap().unwrap());
+        assert_eq!(all[1], s.extension_features(plain).await.unwrap().unwrap());
         s.set_followme(ext, &[]).await.unwrap();
         assert!(s.extension_features(ext).await.unwrap().unwrap().followme.is_empty());
 

@@ -138,7 +138,7 @@ impl Driver {
         }
     }
 
-    fn call_id(&self, uuid: &str) -> Option<u64> {
+    pub(crate) fn call_id(&self, uuid: &str) -> Option<u64> {
         self.calls.iter().find(|(_, c)| c.uuid == uuid).map(|(id, _)| *id)
     }
 

@@ -150,16 +150,16 @@ impl Driver {
                 let _ = reply.send(self.ring_step(&uuid, &parties, ring_secs, caller_id));
             }
             PlanRequest::Refuse { uuid, status } => {
-                if let Some(id) = self.call_id_of(&uuid) {
+                if let Some(id) = self.call_id(&uuid) {
                     self.b2bua.refuse(Instant::now(), id, status, HangupCause::from_status(status));
                 }
             }
             PlanRequest::Answer { uuid, reply } => {
-                let answered = self.call_id_of(&uuid).is_some_and(|id| self.b2bua.answer_waiting(Instant::now(), id));
+                let answered = self.call_id(&uuid).is_some_and(|id| self.b2bua.answer_waiting(Instant::now(), id));
                 let _ = reply.send(answered);
             }
             PlanRequest::Release { uuid } => {
-                if let Some(c) = self.call_id_of(&uuid).and_then(|id| self.calls.get_mut(&id)) {
+                if let Some(c) = self.call_id(&uuid).and_then(|id| self.calls.get_mut(&id)) {
                     c.session = None;
                 }
             }
@@ -168,7 +168,7 @@ impl Driver {
                 let _ = reply.send(presence);
             }
             PlanRequest::RecordCaller { uuid, path } => {
-                if let Some(c) = self.call_id_of(&uuid).and_then(|id| self.calls.get(&id)) {
+                if let Some(c) = self.call_id(&uuid).and_then(|id| self.calls.get(&id)) {
                     match path {
                         Some(path) => c.relay.record_leg(path, Leg::A),
                         None => c.relay.stop_recording(),
@@ -179,10 +179,6 @@ impl Driver {
                 self.notify_message_waiting(tenant_id, extension_id, new, old);
             }
         }
-    }
-
-    pub(crate) fn call_id_of(&self, uuid: &str) -> Option<u64> {
-        self.calls.iter().find(|(_, c)| c.uuid == uuid).map(|(id, _)| *id)
     }
 
     /// Whether an extension has a registered phone, and is on a call.
@@ -196,7 +192,7 @@ impl Driver {
 
     /// Rings `parties` for waiting call `uuid`.
     fn ring_step(&mut self, uuid: &str, parties: &[Party], ring_secs: u32, caller_id: Option<CallerId>) -> bool {
-        let Some(id) = self.call_id_of(uuid) else { return false };
+        let Some(id) = self.call_id(uuid) else { return false };
         let Some(tenant_id) = self.calls.get(&id).map(|c| c.tenant_id) else { return false };
         let mut targets: Vec<Target> = Vec::new();
         for party in parties {

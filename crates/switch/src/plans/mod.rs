@@ -104,9 +104,8 @@ impl PlanHost {
         for _ in 0..MAX_HOPS {
             tracing::info!(call_uuid = %uuid, destination = %dest, "call plan step");
             // What follows an object nobody took; a condition's chains are its branches.
-            let object = dest.to_string().split_once(':').and_then(|(k, i)| Some((k.to_string(), i.parse().ok()?)));
-            if let Some((kind, id)) = object.filter(|(kind, _)| kind != "condition") {
-                for d in self.chain_after(call.tenant_id, &kind, id).await.into_iter().rev() {
+            if let Some(id) = dest.id().filter(|_| !matches!(dest, DestinationRef::Condition(_))) {
+                for d in self.chain_after(call.tenant_id, dest.kind(), id).await.into_iter().rev() {
                     chained.push_front(d);
                 }
             }
@@ -369,11 +368,9 @@ pub(crate) async fn load(
             directory.set_hunt(tenant.id, hunt.id, Some(&hunt.number));
         }
     }
-    for ext in store.extensions(None).await? {
-        if let Some(features) = store.extension_features(ext.id).await? {
-            directory.set_planned(ext.id, is_planned(&features));
-            directory.set_caller_id(ext.id, &features.cid_number, &features.cid_name);
-        }
+    for features in store.all_extension_features().await? {
+        directory.set_planned(features.extension_id, is_planned(&features));
+        directory.set_caller_id(features.extension_id, &features.cid_number, &features.cid_name);
     }
     for did in store.dids(None).await? {
         directory.set_did_destination(did.id, DestinationRef::parse(&did.destination).ok().flatten());

@@ -36,6 +36,14 @@ pub(crate) struct Voicemail {
     pub(crate) smtp: Option<super::mail::SmtpConfig>,
 }
 
+/// Which keys end what the switch is playing or waiting for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Keys {
+    None,
+    Pound,
+    Any,
+}
+
 /// What happened while the switch spoke or listened.
 #[derive(Debug, PartialEq, Eq)]
 enum Heard {
@@ -78,10 +86,10 @@ impl Voicemail {
         };
         // Pound skips the greeting.
         let greeted = match greeting {
-            Some(g) => self.play(&mut session, g, true).await,
+            Some(g) => self.play(&mut session, g, Keys::Pound).await,
             None => Heard::Done,
         };
-        if greeted == Heard::HungUp || self.play(&mut session, beep(), false).await == Heard::HungUp {
+        if greeted == Heard::HungUp || self.play(&mut session, beep(), Keys::None).await == Heard::HungUp {
             tracing::info!(call_uuid = %uuid, "caller hung up before the tone: no message");
             return Ok(());
         }
@@ -91,11 +99,11 @@ impl Voicemail {
             tokio::fs::create_dir_all(dir).await.map_err(|e| e.to_string())?;
         }
         self.control.record_caller(&uuid, Some(path.clone()));
-        let ended = matches!(self.listen(&mut session, Some(MAX_MESSAGE), false, true).await, Heard::HungUp);
+        let ended = matches!(self.listen(&mut session, Some(MAX_MESSAGE), false, Keys::Pound).await, Heard::HungUp);
         if !ended {
             self.control.record_caller(&uuid, None);
             if let Some(bye) = self.speech("Your message has been saved. Goodbye.").await {
-                self.play(&mut session, bye, false).await;
+                self.play(&mut session, bye, Keys::None).await;
             }
             self.control.hangup(&uuid).await;
         }
@@ -173,7 +181,7 @@ impl Voicemail {
                 break;
             }
             let Some(audio) = load(self.recordings_dir.join(&m.path)).await else { continue };
-            let heard = self.play(&mut session, audio, true).await;
+            let heard = self.play(&mut session, audio, Keys::Pound).await;
             self.store.mark_voicemail_heard(m.id, true).await.map_err(|e| e.to_string())?;
             if heard == Heard::HungUp {
                 break;
@@ -204,53 +212,34 @@ impl Voicemail {
 
     async fn say(&self, session: &mut CallSession, text: &str) -> Heard {
         match self.speech(text).await {
-            Some(p) => self.play(session, p, false).await,
+            Some(p) => self.play(session, p, Keys::None).await,
             None => Heard::Done,
         }
     }
 
     /// Says `text` until it ends or the caller presses a key (returned).
     async fn say_or_key(&self, session: &mut CallSession, text: &str) -> Heard {
-        let Some(prompt) = self.speech(text).await else { return Heard::Done };
-        let wait = Duration::from_millis(prompt.duration_ms() + 5000);
-        self.control.play(&session.call_uuid, CallSide::Caller, prompt).await;
-        let deadline = Instant::now() + wait;
-        loop {
-            tokio::select! {
-                signal = session.signals.recv() => match signal {
-                    Some(CallSignal::PlaybackDone) => return Heard::Done,
-                    Some(CallSignal::Digit(k)) => {
-                        self.control.stop_playing(&session.call_uuid, CallSide::Caller);
-                        return Heard::Key(k);
-                    }
-                    Some(CallSignal::Ended(_)) | None => return Heard::HungUp,
-                    Some(_) => {}
-                },
-                () = tokio::time::sleep_until(deadline) => return Heard::TimedOut,
-            }
+        match self.speech(text).await {
+            Some(p) => self.play(session, p, Keys::Any).await,
+            None => Heard::Done,
         }
     }
 
-    /// Plays `prompt` to the caller until it ends (or `#` when `skippable`).
-    async fn play(&self, session: &mut CallSession, prompt: Prompt, skippable: bool) -> Heard {
+    /// Plays `prompt` to the caller until it ends, or a key in `keys`
+    /// stops it.
+    async fn play(&self, session: &mut CallSession, prompt: Prompt, keys: Keys) -> Heard {
         let wait = Duration::from_millis(prompt.duration_ms() + 5000);
         self.control.play(&session.call_uuid, CallSide::Caller, prompt).await;
-        let heard = self.listen(session, Some(wait), true, skippable).await;
-        if heard == Heard::Key('#') || heard == Heard::TimedOut {
+        let heard = self.listen(session, Some(wait), true, keys).await;
+        if matches!(heard, Heard::Key(_) | Heard::TimedOut) {
             self.control.stop_playing(&session.call_uuid, CallSide::Caller);
         }
         heard
     }
 
-    /// Waits for the prompt playing to end (when `playing`), `#` (when
-    /// `pound_ends`), the caller to hang up, or `within` to pass.
-    async fn listen(
-        &self,
-        session: &mut CallSession,
-        within: Option<Duration>,
-        playing: bool,
-        pound_ends: bool,
-    ) -> Heard {
+    /// Waits for the prompt playing to end (when `playing`), a key in
+    /// `keys`, the caller to hang up, or `within` to pass.
+    async fn listen(&self, session: &mut CallSession, within: Option<Duration>, playing: bool, keys: Keys) -> Heard {
         let deadline = within.map(|w| Instant::now() + w);
         loop {
             let timer = async {
@@ -262,7 +251,9 @@ impl Voicemail {
             tokio::select! {
                 signal = session.signals.recv() => match signal {
                     Some(CallSignal::PlaybackDone) if playing => return Heard::Done,
-                    Some(CallSignal::Digit('#')) if pound_ends => return Heard::Key('#'),
+                    Some(CallSignal::Digit(k)) if keys == Keys::Any || (k == '#' && keys == Keys::Pound) => {
+                        return Heard::Key(k);
+                    }
                     Some(CallSignal::Ended(_)) | None => return Heard::HungUp,
                     Some(_) => {}
                 },
