@@ -166,38 +166,23 @@ impl Driver {
             return;
         };
         let aor = format!("sip:{}@{realm}", text.to);
-        let bindings: Vec<_> =
-            self.registrar.location().lookup(&aor, crate::driver::unix_now()).into_iter().cloned().collect();
-        if bindings.is_empty() {
-            let _ = reply.send(TextOutcome::NotRegistered);
-            return;
-        }
-        let now = Instant::now();
-        let mut branches = Vec::new();
-        for b in &bindings {
-            let branch = voxide_b2bua::build::new_branch();
-            let call_id = format!("{}@voxide", voxide_sip::response::random_token());
+        let via = self.texts.sip_addr;
+        let (phones, branches) = self.send_to_phones(&aor, "MESSAGE", |b, branch, call_id| {
             let outgoing = message::Outgoing {
                 contact: &b.contact,
                 aor: &aor,
                 from_user: &text.from,
                 realm: &realm,
                 route: &b.path,
-                via: self.texts.sip_addr,
+                via,
                 transport: b.transport,
                 text: &text.text,
             };
-            let Some(req) = message::build(&outgoing, &branch, &call_id, &voxide_sip::response::random_token()) else {
-                tracing::warn!(contact = %b.contact, "cannot write a MESSAGE to this contact");
-                continue;
-            };
-            match self.layer.send_request(now, req, b.transport.is_reliable()) {
-                Ok(key) => {
-                    self.peers.insert(key, (b.source, b.transport));
-                    branches.push(branch);
-                }
-                Err(e) => tracing::warn!(cause = %e, "could not send a MESSAGE"),
-            }
+            message::build(&outgoing, branch, call_id, &voxide_sip::response::random_token())
+        });
+        if phones == 0 {
+            let _ = reply.send(TextOutcome::NotRegistered);
+            return;
         }
         if branches.is_empty() {
             let _ = reply.send(TextOutcome::Failed { status: None, reason: "no MESSAGE could be sent".into() });
@@ -206,6 +191,38 @@ impl Driver {
         tracing::info!(%aor, phones = branches.len(), "text sent to phones");
         let id = self.texts.fanout.start(branches);
         self.texts.replies.insert(id, reply);
+    }
+
+    /// Sends a request `build` writes (from a binding, a branch and a
+    /// Call-ID) to every phone registered for `aor`, each through its own
+    /// client transaction. Returns how many phones there were and the
+    /// branches of the requests sent.
+    pub(crate) fn send_to_phones(
+        &mut self,
+        aor: &str,
+        method: &str,
+        build: impl Fn(&voxide_registrar::Binding, &str, &str) -> Option<Request>,
+    ) -> (usize, Vec<String>) {
+        let bindings: Vec<_> =
+            self.registrar.location().lookup(aor, crate::driver::unix_now()).into_iter().cloned().collect();
+        let now = Instant::now();
+        let mut branches = Vec::new();
+        for b in &bindings {
+            let branch = voxide_b2bua::build::new_branch();
+            let call_id = format!("{}@voxide", voxide_sip::response::random_token());
+            let Some(req) = build(b, &branch, &call_id) else {
+                tracing::warn!(contact = %b.contact, method, "cannot write a request to this contact");
+                continue;
+            };
+            match self.layer.send_request(now, req, b.transport.is_reliable()) {
+                Ok(key) => {
+                    self.peers.insert(key, (b.source, b.transport));
+                    branches.push(branch);
+                }
+                Err(e) => tracing::warn!(cause = %e, method, "could not send a request to a phone"),
+            }
+        }
+        (bindings.len(), branches)
     }
 
     /// Whether `key` is one of our MESSAGEs; takes its response if so.

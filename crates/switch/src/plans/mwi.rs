@@ -3,7 +3,6 @@
 //! its lamp shows whether voicemail waits.
 
 use std::net::SocketAddr;
-use std::time::Instant;
 
 use rsip::Request;
 use voxide_b2bua::build::{RequestSpec, request};
@@ -62,30 +61,20 @@ impl Driver {
         }
         let aor = format!("sip:{user}@{realm}");
         let body = summary(&format!("sip:{VOICEMAIL_ACCESS}@{realm}"), new, old);
-        let bindings: Vec<_> =
-            self.registrar.location().lookup(&aor, crate::driver::unix_now()).into_iter().cloned().collect();
-        let now = Instant::now();
-        for b in &bindings {
+        let via = self.texts.sip_addr();
+        let (phones, _) = self.send_to_phones(&aor, "NOTIFY", |b, branch, call_id| {
             let notify = Notify {
                 contact: &b.contact,
                 aor: &aor,
                 realm: &realm,
                 route: &b.path,
-                via: self.texts.sip_addr(),
+                via,
                 transport: b.transport,
                 body: &body,
             };
-            let branch = voxide_b2bua::build::new_branch();
-            let call_id = format!("{}@voxide", voxide_sip::response::random_token());
-            let Some(req) = build(&notify, &branch, &call_id, &voxide_sip::response::random_token()) else { continue };
-            match self.layer.send_request(now, req, b.transport.is_reliable()) {
-                Ok(key) => {
-                    self.peers.insert(key, (b.source, b.transport));
-                }
-                Err(e) => tracing::warn!(cause = %e, "could not send a message-waiting NOTIFY"),
-            }
-        }
-        tracing::info!(%aor, new, old, phones = bindings.len(), "message waiting sent");
+            build(&notify, branch, call_id, &voxide_sip::response::random_token())
+        });
+        tracing::info!(%aor, new, old, phones, "message waiting sent");
     }
 }
 
