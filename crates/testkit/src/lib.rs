@@ -19,4 +19,4 @@ pub use hooks::{Hook, HookServer, hmac_sha256_hex};
 pub use pcap::{RtpRecord, SIPP_PCAPS, dtmf_pcap, read_rtp, write_rtp};
 pub use peers::{Sipp, SippOutcome, testdata};
 pub use raw::{RawSip, SipReply};
-pub use server::{Server, free_port};
+pub use server::{Server, free_port, wait_udp_bound};

@@ -22,6 +22,23 @@ pub fn free_port() -> u16 {
     }
 }
 
+/// Waits (up to 5 s) until something listens on UDP `ip:port`, such as a
+/// SIPp phone just started in the background; panics if nothing does.
+pub fn wait_udp_bound(ip: std::net::Ipv4Addr, port: u16) {
+    // /proc/net/udp writes a local address as the IPv4 address's bytes in
+    // host (little-endian) order, then the port, both in hex.
+    let wanted = format!("{:08X}:{port:04X}", u32::from_le_bytes(ip.octets()));
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let table = std::fs::read_to_string("/proc/net/udp").unwrap_or_default();
+        if table.lines().skip(1).any(|l| l.split_whitespace().nth(1) == Some(wanted.as_str())) {
+            return;
+        }
+        assert!(Instant::now() < deadline, "nothing listens on UDP {ip}:{port}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 /// A running switch. Killed (SIGKILL) on drop; its directory is removed.
 pub struct Server {
     bin: PathBuf,

@@ -3,6 +3,7 @@
 //! hunt groups ringing baresip phones, follow-me reaching a "cell phone"
 //! behind a trunk, and a time condition routing a DID by the clock.
 
+use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -10,7 +11,7 @@ use std::time::{Duration, Instant};
 use reqwest::Method;
 use serde_json::{Value, json};
 use voxide_testkit::audio::{Spectrum, samples, tone};
-use voxide_testkit::{Baresip, Server, free_port, testdata};
+use voxide_testkit::{Baresip, Server, free_port, testdata, wait_udp_bound};
 
 const BIN: &str = env!("CARGO_BIN_EXE_voxide");
 const WITHIN: Duration = Duration::from_secs(15);
@@ -88,7 +89,7 @@ impl SippPhone {
             .stderr(Stdio::null())
             .spawn()
             .expect("run sipp");
-        std::thread::sleep(Duration::from_millis(300));
+        wait_udp_bound(Ipv4Addr::LOCALHOST, port.parse().expect("port"));
         SippPhone { child, dir }
     }
 
@@ -181,6 +182,8 @@ fn an_unanswered_call_leaves_a_message_the_lamp_lights_and_the_owner_hears_it_wi
     // The owner dials *97, gives the PIN and hears the message.
     desk.command("dial", &format!("sip:*97@{}", server.sip));
     desk.wait_event("CALL_ESTABLISHED", WITHIN);
+    // The media path settles before the keys go out (keys pressed during
+    // the prompt are taken: they start the PIN); keys are a person's pace apart.
     std::thread::sleep(Duration::from_secs(1));
     for key in ['2', '4', '6', '8', '#'] {
         desk.command("sndcode", &key.to_string());
@@ -290,7 +293,7 @@ fn follow_me_reaches_the_cell_phone_behind_the_trunk_with_its_own_caller_id() {
         .spawn()
         .expect("run sipp");
     let cell = SippPhone { child: cell, dir: cell_dir };
-    std::thread::sleep(Duration::from_millis(300));
+    wait_udp_bound(Ipv4Addr::new(127, 0, 0, 2), carrier_port);
     // 1002 has no phone registered: the call goes straight down the follow-me list.
     caller.command("dial", &format!("sip:1002@{}", server.sip));
     caller.wait_event("CALL_ESTABLISHED", WITHIN);
@@ -394,7 +397,7 @@ fn calls_out_show_the_extensions_caller_id_and_calls_in_show_the_dids_prefix() {
         .spawn()
         .expect("run sipp");
     let carrier = SippPhone { child: carrier, dir: carrier_dir };
-    std::thread::sleep(Duration::from_millis(300));
+    wait_udp_bound(Ipv4Addr::new(127, 0, 0, 2), carrier_port);
     caller.command("dial", &format!("sip:15551230002@{}", server.sip));
     caller.wait_event("CALL_ESTABLISHED", WITHIN);
     caller.command("hangup", "");
